@@ -1,0 +1,70 @@
+"""`rightsdesk config check`: every problem at once, each saying where and what to do."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from rightsdesk.bootstrap import profile_path
+from rightsdesk.settings import Settings, find_config, load_settings
+from workflows.adapters import migrate
+from workflows.adapters.database import make_engine
+from workflows.adapters.profile_loader import load_profile
+from workflows.domain.calendar import load_calendar
+from workflows.domain.errors import ConfigurationError
+
+
+def check_configuration(config_option: str | None) -> tuple[list[str], list[str]]:
+    """Returns (problems, summary lines)."""
+    problems: list[str] = []
+    summary: list[str] = []
+    path = find_config(config_option, os.environ)
+    try:
+        settings = load_settings(path)
+    except ConfigurationError as error:
+        problems.extend(error.problems)
+        # Go on with the defaults so the other files are still checked.
+        settings = Settings()
+    summary.append(f"settings: {settings.source}")
+    _check_profile(settings, problems, summary)
+    _check_calendar(settings, problems, summary)
+    _check_database(settings, problems, summary)
+    return problems, summary
+
+
+def _check_profile(settings: Settings, problems: list[str], summary: list[str]) -> None:
+    where = profile_path(settings)
+    try:
+        profile = load_profile(where)
+        summary.append(f"controller profile: {where} ({profile.display_name})")
+    except ConfigurationError as error:
+        problems.extend(error.problems)
+
+
+def _check_calendar(settings: Settings, problems: list[str], summary: list[str]) -> None:
+    where = settings.resolve(settings.controller.calendar) if settings.controller.calendar else None
+    try:
+        load_calendar(where)
+        summary.append(f"holiday calendar: {where or 'shipped Latvian calendar'}")
+    except ConfigurationError as error:
+        problems.extend(error.problems)
+
+
+def _check_database(settings: Settings, problems: list[str], summary: list[str]) -> None:
+    url = settings.database_url
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError, ValueError) as error:
+        problems.append(f"database.url: cannot use {url!r}: {error}")
+        return
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        state = "up to date" if migrate.is_up_to_date(engine) else "needs `rightsdesk db upgrade`"
+        summary.append(f"database: {engine.url.render_as_string(hide_password=True)} ({state})")
+    except SQLAlchemyError as error:
+        problems.append(f"database.url: cannot connect: {type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        engine.dispose()

@@ -1,0 +1,323 @@
+"""The `rightsdesk` command line: operators' entry to every part of the system.
+
+Errors of our own (configuration, unknown references, refused transitions) are shown as
+one plain sentence with what to do, and exit 2; no traceback for a person to decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rightsdesk import settings as settings_module
+from rightsdesk.bootstrap import App, build_app, builtin_profile_path
+from rightsdesk.settings import BUILTIN_PROFILES, Settings, load_settings
+from workflows.domain.errors import WorkflowError
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["verify"]:
+        # Signature validation is a leaf library with its own argument parser.
+        from signature.cli import main as verify_main
+
+        return verify_main(args[1:])
+    parser = _parser()
+    options = parser.parse_args(args)
+    if not getattr(options, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result: int = options.handler(options)
+        return result
+    except WorkflowError as error:
+        print(f"rightsdesk: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rightsdesk", description="Handle GDPR data-subject rights requests (see README)."
+    )
+    parser.add_argument("--config", help="settings file (default: $RIGHTSDESK_CONFIG or ./rightsdesk.toml)")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    init = sub.add_parser("init", help="create rightsdesk.toml, a controller profile and the database here")
+    init.add_argument("--profile", choices=BUILTIN_PROFILES, default="retail", help="example profile to start from")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(handler=_init)
+
+    serve = sub.add_parser("serve", help="run the services (worker, /healthz, /metrics)")
+    serve.add_argument("--only", action="append", choices=["web", "worker"], help="run only this service (repeatable)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=_serve)
+
+    config = sub.add_parser("config", help="configuration")
+    config_sub = config.add_subparsers(metavar="ACTION")
+    check = config_sub.add_parser("check", help="report every configuration problem at once")
+    check.set_defaults(handler=_config_check)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    requests = sub.add_parser("requests", help="list and show requests")
+    req_sub = requests.add_subparsers(metavar="ACTION")
+    listing = req_sub.add_parser("list", help="list requests (newest first, or by due date)")
+    listing.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
+    listing.add_argument("--due-within", type=int, metavar="DAYS", help="open requests due within DAYS")
+    listing.add_argument("--overdue", action="store_true", help="open requests past their due date")
+    listing.add_argument("--search", help="reference, name or e-mail")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_requests_list)
+    show = req_sub.add_parser("show", help="one request with its timeline")
+    show.add_argument("reference")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_requests_show)
+
+    deadline = sub.add_parser("deadline", help="the legal due date for a receipt date (Art. 12(3))")
+    deadline.add_argument("--received", required=True, type=_iso_date, help="YYYY-MM-DD (Riga date)")
+    deadline.add_argument("--extended", action="store_true", help="also the date with the two-month extension")
+    deadline.add_argument("--calendar", help="an edited holiday calendar TOML")
+    deadline.set_defaults(handler=_deadline)
+
+    audit = sub.add_parser("audit", help="the hash-chained audit log")
+    audit_sub = audit.add_subparsers(metavar="ACTION")
+    audit_sub.add_parser("verify", help="find changed, removed or reordered events").set_defaults(handler=_audit_verify)
+
+    purge = sub.add_parser("purge", help="purge case files past their retention period")
+    purge.set_defaults(handler=_purge)
+
+    sub.add_parser("verify", help="validate a signed file: rightsdesk verify FILE [--trust DIR] [--json]")
+    return parser
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {value!r}") from error
+
+
+def _settings(options: argparse.Namespace) -> Settings:
+    import os
+
+    return load_settings(settings_module.find_config(options.config, os.environ))
+
+
+def _app(options: argparse.Namespace, **kwargs: Any) -> App:
+    return build_app(_settings(options), **kwargs)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def _init(options: argparse.Namespace) -> int:
+    config_path = Path(options.config or settings_module.DEFAULT_CONFIG_NAME)
+    profile_target = config_path.parent / "controller-profile.toml"
+    for path in (config_path, profile_target):
+        if path.exists() and not options.force:
+            print(f"rightsdesk: {path} exists; use --force to overwrite it", file=sys.stderr)
+            return EXIT_USAGE
+    shutil.copyfile(builtin_profile_path(options.profile), profile_target)
+    config_path.write_text(_starter_config(profile_target.name), encoding="utf-8")
+    app = build_app(load_settings(config_path, {}), migrate_schema=True)
+    app.close()
+    print(f"Created {config_path} and {profile_target} (from the {options.profile} example).")
+    print(f"Database ready at {app.settings.database_url}.")
+    print("Next: edit the controller profile with your company's details, then run `rightsdesk serve`.")
+    return EXIT_OK
+
+
+def _starter_config(profile_name: str) -> str:
+    return f"""# rightsdesk settings. Environment variables override any key:
+# RIGHTSDESK_<SECTION>__<KEY>, e.g. RIGHTSDESK_DATABASE__URL=postgresql://…
+
+[database]
+url = "sqlite:///rightsdesk-data/rightsdesk.db"
+
+[controller]
+profile = "{profile_name}"
+# calendar = "lv_calendar.toml"   # an edited copy of the Latvian holiday calendar
+
+[deadlines]
+reminder_days = [14, 3]
+
+[serve]
+host = "127.0.0.1"
+port = 8080
+services = ["web", "worker"]
+
+[staff]
+# alert_email = "privacy-team@example.lv"
+"""
+
+
+def _serve(options: argparse.Namespace) -> int:
+    from rightsdesk.serve import serve
+
+    settings = _settings(options)
+    logging.getLogger().setLevel(settings.logging.level)
+    app = build_app(settings)
+    services = options.only or list(settings.serve.services)
+    host = options.host or settings.serve.host
+    port = options.port if options.port is not None else settings.serve.port
+    print(f"rightsdesk: serving {', '.join(services)} for {app.engine.profile.display_name}", flush=True)
+    print(f"rightsdesk: database {_redact_url(app.settings.database_url)}", flush=True)
+    if "web" in services:
+        print(f"rightsdesk: open http://{host}:{port}/healthz and /metrics (Ctrl+C stops)", flush=True)
+    serve(app, services, host=host, port=port)
+    return EXIT_OK
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _config_check(options: argparse.Namespace) -> int:
+    from rightsdesk.checks import check_configuration
+
+    problems, summary = check_configuration(options.config)
+    for line in summary:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print("Configuration OK.")
+    return EXIT_OK
+
+
+def _db_upgrade(options: argparse.Namespace) -> int:
+    from workflows.adapters import migrate
+
+    app = _app(options, migrate_schema=False)
+    migrate.upgrade(app.database)
+    print(f"Database at revision {migrate.current_revision(app.database)}.")
+    app.close()
+    return EXIT_OK
+
+
+def _requests_list(options: argparse.Namespace) -> int:
+    from workflows.domain.deadlines import riga_date
+
+    app = _app(options)
+    today = riga_date(datetime.now(UTC))
+    if options.overdue:
+        rows = app.queries.overdue(today, limit=options.limit)
+    elif options.due_within is not None:
+        rows = app.queries.due_soon(today, days=options.due_within, limit=options.limit)
+    else:
+        rows = app.queries.search(states=options.state, text=options.search, limit=options.limit)
+    if options.json:
+        print(json.dumps([_row_json(r, today) for r in rows], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("No requests match.")
+        return EXIT_OK
+    print(f"{'REFERENCE':<16} {'STATE':<18} {'DUE':<11} {'LEFT':>5}  RIGHTS")
+    for row in rows:
+        left = "-" if row.closed_at else str(row.days_left(today))
+        due = row.effective_due_on.isoformat() + ("*" if row.extended else "")
+        print(f"{row.reference:<16} {row.state:<18} {due:<11} {left:>5}  {', '.join(row.rights)}")
+    return EXIT_OK
+
+
+def _row_json(row: Any, today: date) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "state": row.state,
+        "rights": list(row.rights),
+        "channel": row.channel,
+        "language": row.language,
+        "received_at": row.received_at.isoformat(),
+        "due_on": row.effective_due_on.isoformat(),
+        "extended": row.extended,
+        "days_left": None if row.closed_at else row.days_left(today),
+        "verified_by": row.verified_method,
+        "attention": row.attention,
+    }
+
+
+def _requests_show(options: argparse.Namespace) -> int:
+    app = _app(options)
+    detail = app.queries.detail(options.reference)
+    if options.json:
+        print(json.dumps(detail, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    case = detail["request"]
+    print(f"{case['reference']}  {case['state']}  ({case['channel']}, {case['language']})")
+    print(f"  rights:    {case['rights'].replace(',', ', ')}")
+    print(f"  received:  {case['received_at']:%Y-%m-%d %H:%M} UTC")
+    due = case["effective_due_on"].isoformat()
+    print(f"  due:       {due}" + (" (extended)" if case["extended_due_on"] else ""))
+    print(f"  identity:  {case['verified_method'] or 'not verified'} (tier needed: {case['required_tier']})")
+    if case["attention"]:
+        print(f"  attention: {case['attention']}")
+    print("  timeline:")
+    for event in detail["events"]:
+        print(f"    {event['occurred_at']:%Y-%m-%d %H:%M}  {event['type']:<28} {event['actor']}")
+    if detail["actions"]:
+        print("  actions:")
+        for action in detail["actions"]:
+            print(f"    {action['id']}  {action['kind']:<16} {action['status']}")
+    return EXIT_OK
+
+
+def _deadline(options: argparse.Namespace) -> int:
+    from workflows.domain.calendar import load_calendar
+    from workflows.domain.deadlines import due_date, extended_due_date
+
+    calendar = load_calendar(Path(options.calendar) if options.calendar else None)
+    due = due_date(options.received, calendar)
+    print(due.isoformat())
+    if options.extended:
+        print(f"{extended_due_date(options.received, calendar).isoformat()} (extended by two months, Art. 12(3))")
+    if not calendar.is_year_reviewed(due.year):
+        print(
+            f"note: the holiday calendar for {due.year} has not been checked against the Cabinet orders yet",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _audit_verify(options: argparse.Namespace) -> int:
+    from workflows.adapters.audit import verify_chain
+
+    app = _app(options)
+    with app.database.connect() as connection:
+        report = verify_chain(connection)
+    if report.intact:
+        print(f"Audit log intact: {report.events_checked} events, last #{report.last_seq}.")
+        return EXIT_OK
+    print(f"Audit log BROKEN: {len(report.problems)} problem(s) in {report.events_checked} events.")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return EXIT_PROBLEM
+
+
+def _purge(options: argparse.Namespace) -> int:
+    from workflows.service_layer.commands import PurgeClosedCases
+
+    app = _app(options)
+    purged = app.engine.handle(PurgeClosedCases(now=app.engine.clock.now()))
+    retention = app.engine.profile.case_file_retention
+    print(f"Purged {purged} closed case(s) older than the case-file retention ({retention}).")
+    return EXIT_OK

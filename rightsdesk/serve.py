@@ -1,0 +1,149 @@
+"""`rightsdesk serve`: the enabled services in one process.
+
+The HTTP side (health, metrics; later the staff console and the OIDC callback) runs on
+uvicorn in the main thread's event loop; each worker runs in a thread of its own,
+since the engine's database work is synchronous. SIGINT/SIGTERM stop everything
+cleanly: the worker finishes its current job first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import uvicorn
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rightsdesk.bootstrap import App
+from workflows.domain.deadlines import riga_date
+from workflows.service_layer.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class _EngineCollector:
+    """Gauges read from the database at scrape time, so every process reports the truth."""
+
+    def __init__(self, app: App, workers: list[Worker]) -> None:
+        self._app = app
+        self._workers = workers
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        today = riga_date(self._app.engine.clock.now())
+        counts = self._app.queries.operational_counts(today)
+        by_state = GaugeMetricFamily("rightsdesk_requests", "Requests by state", labels=["state"])
+        for state, n in sorted(self._app.queries.counts_by_state().items()):
+            by_state.add_metric([state], n)
+        yield by_state
+        yield GaugeMetricFamily("rightsdesk_requests_open", "Open requests", value=counts["open"])
+        yield GaugeMetricFamily(
+            "rightsdesk_requests_overdue", "Open requests past their due date", value=counts["overdue"]
+        )
+        yield GaugeMetricFamily("rightsdesk_jobs_queued", "Jobs waiting", value=counts["jobs_queued"])
+        yield GaugeMetricFamily("rightsdesk_jobs_dead", "Jobs given up, for staff", value=counts["jobs_dead"])
+        yield GaugeMetricFamily("rightsdesk_outbox_pending", "Messages waiting to go", value=counts["outbox_pending"])
+        yield GaugeMetricFamily("rightsdesk_outbox_dead", "Messages given up", value=counts["outbox_dead"])
+        processed = GaugeMetricFamily(
+            "rightsdesk_worker_jobs_processed", "Jobs this process ran", labels=["worker", "outcome"]
+        )
+        for worker in self._workers:
+            processed.add_metric([worker.worker_id, "done"], worker.processed)
+            processed.add_metric([worker.worker_id, "failed"], worker.failed)
+        yield processed
+
+
+def build_http_app(app: App, workers: list[Worker]) -> Starlette:
+    registry = CollectorRegistry()
+    registry.register(_EngineCollector(app, workers))  # type: ignore[arg-type]
+
+    async def healthz(_: Request) -> Response:
+        problems: dict[str, Any] = {}
+        try:
+            await asyncio.to_thread(_ping, app)
+        except Exception as error:
+            problems["database"] = type(error).__name__
+        now = app.engine.clock.now()
+        for worker in workers:
+            if not _worker_alive(worker, now, app.settings.worker.idle_seconds):
+                problems[f"worker {worker.worker_id}"] = "no heartbeat"
+        status = 200 if not problems else 503
+        return JSONResponse({"status": "ok" if status == 200 else "unhealthy", "problems": problems}, status)
+
+    async def metrics(_: Request) -> Response:
+        body = await asyncio.to_thread(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])
+
+
+def _ping(app: App) -> None:
+    with app.database.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _worker_alive(worker: Worker, now: datetime, idle_seconds: float) -> bool:
+    if worker.last_beat is None:
+        return True  # still starting
+    # A long job may hold the loop; allow generous slack before calling it dead.
+    return (now - worker.last_beat).total_seconds() < max(300.0, 10 * idle_seconds)
+
+
+def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
+    wanted = set(services)
+    stop = threading.Event()
+    workers: list[Worker] = []
+    threads: list[threading.Thread] = []
+    if "worker" in wanted:
+        worker = app.worker()
+        workers.append(worker)
+        thread = threading.Thread(
+            target=worker.run_forever,
+            args=(stop,),
+            kwargs={
+                "idle_seconds": app.settings.worker.idle_seconds,
+                "periodic_seconds": app.settings.worker.periodic_seconds,
+            },
+            name="rightsdesk-worker",
+            daemon=True,
+        )
+        thread.start()
+        threads.append(thread)
+        log.info("worker %s started", worker.worker_id)
+    try:
+        if "web" in wanted:
+            config = uvicorn.Config(
+                build_http_app(app, workers), host=host, port=port, log_level="warning", lifespan="off"
+            )
+            server = uvicorn.Server(config)
+            log.info("listening on http://%s:%s (/healthz, /metrics)", host, port)
+            server.run()
+        else:
+            _wait_for_signal(stop)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        app.close()
+
+
+def _wait_for_signal(stop: threading.Event) -> None:
+    import signal
+
+    def _handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    while not stop.wait(1.0):
+        pass

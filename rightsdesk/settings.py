@@ -1,0 +1,174 @@
+"""Configuration: one TOML file, with environment variables that override it.
+
+``RIGHTSDESK_<SECTION>__<KEY>`` overrides ``[section] key`` (e.g.
+``RIGHTSDESK_DATABASE__URL``). Every problem is collected and reported at once, each
+naming where the value came from (the file and key, or the variable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from workflows.domain.errors import ConfigurationError
+
+ENV_PREFIX = "RIGHTSDESK_"
+DEFAULT_CONFIG_NAME = "rightsdesk.toml"
+BUILTIN_PROFILES = ("retail", "bookshop")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///rightsdesk-data/rightsdesk.db"
+    auto_migrate: bool = True
+    """Bring the schema up to date on start (fine for the embedded SQLite; production
+    operators may prefer running `rightsdesk db upgrade` themselves)."""
+
+
+class ControllerSettings(_Section):
+    profile: str = "retail"
+    """A built-in example (retail, bookshop) or the path of a controller profile TOML."""
+    calendar: str | None = None
+    """Path of an edited Latvian holiday calendar; empty means the shipped one."""
+
+
+class DeadlineSettings(_Section):
+    reminder_days: tuple[int, ...] = (14, 3)
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(day <= 0 for day in value):
+            raise ValueError("give one or more whole numbers of days above zero, e.g. [14, 3]")
+        return value
+
+
+Service = Literal["web", "worker"]
+
+
+class ServeSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    services: tuple[Service, ...] = ("web", "worker")
+
+
+class WorkerSettings(_Section):
+    idle_seconds: float = Field(default=1.0, gt=0)
+    periodic_seconds: float = Field(default=60.0, gt=0)
+    batch: int = Field(default=10, ge=1, le=1000)
+
+
+class StaffSettings(_Section):
+    alert_email: str | None = None
+    """Where deadline reminders and delivery problems go; empty: shown in the console only."""
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    controller: ControllerSettings = ControllerSettings()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    serve: ServeSettings = ServeSettings()
+    worker: WorkerSettings = WorkerSettings()
+    staff: StaffSettings = StaffSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    source: str = "built-in defaults"
+    """Where the settings came from, for messages."""
+    base_dir: str = "."
+    """Relative paths (SQLite file, profile, calendar) are resolved against this folder."""
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    @property
+    def database_url(self) -> str:
+        """The URL with a relative SQLite path made absolute against ``base_dir``."""
+        prefix = "sqlite:///"
+        url = self.database.url
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix) :]).resolve())
+        return url
+
+
+def find_config(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if environ.get(ENV_PREFIX + "CONFIG"):
+        return Path(environ[ENV_PREFIX + "CONFIG"])
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.exists() else None
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
+    values: dict[str, dict[str, Any]] = {}
+    origin: dict[tuple[str, str], str] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        values.setdefault(section, {})[key] = _parse_env_value(raw)
+        origin[(section, key)] = name
+    return values, origin
+
+
+def _parse_env_value(raw: str) -> Any:
+    """JSON where it parses (numbers, lists, booleans), else the plain string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the file (if any) and the environment; raise ConfigurationError listing every problem."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    label = "built-in defaults"
+    base_dir = Path.cwd()
+    if path is not None:
+        label = str(path)
+        base_dir = path.resolve().parent
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise ConfigurationError(
+                f"{path}: no such file; create it with `rightsdesk init` or point --config elsewhere"
+            ) from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigurationError(f"{path}: not valid TOML: {error}") from error
+    overrides, origin = _env_overrides(environ)
+    for section, keys in overrides.items():
+        current = data.get(section)
+        data[section] = {**current, **keys} if isinstance(current, dict) else keys
+    try:
+        return Settings.model_validate({**data, "source": label, "base_dir": str(base_dir)})
+    except ValidationError as error:
+        problems = [_describe(e, label, origin) for e in error.errors()]
+        raise ConfigurationError(f"{label}: {len(problems)} problem(s) in the settings", problems) from error
+
+
+def _describe(error: Any, label: str, origin: Mapping[tuple[str, str], str]) -> str:
+    location = [str(part) for part in error["loc"]]
+    key = ".".join(location)
+    where = origin.get((location[0], location[1])) if len(location) >= 2 else None
+    place = f"environment variable {where}" if where else f"{label}: {key}"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling; see README §Configuration)"
+    elif "input" in error and error["type"] not in ("missing",):
+        message = f"{message} (got {error['input']!r})"
+    return f"{place}: {message}"

@@ -1,0 +1,1 @@
+"""eIDAS signature validation and sealing: a leaf library (imports nothing of rightsdesk)."""

@@ -1,0 +1,125 @@
+"""The single entry point: sniff the format and validate (EN 319 102-1).
+
+``validate_file(data, filename=..., store=..., at=..., online=...)`` returns a
+:class:`ValidationReport` for ASiC-E (XAdES), PDF (PAdES), S/MIME messages and
+enveloping CMS; it raises :class:`UnusableInput` (or its subclass
+:class:`UnsupportedFormat`) when the bytes cannot be validated at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import UTC, datetime
+from types import ModuleType
+
+from .asic import is_zip, read_asic
+from .errors import UnsupportedFormat, UnusableInput
+from .report import ValidationReport
+from .trust import TrustStore
+from .xades import validate_xades_document
+
+_MIME_HEADER_RE = re.compile(
+    rb"^(MIME-Version|Content-Type|From|To|Subject|Received|Return-Path|Message-ID|Date|Delivered-To|DKIM-Signature):",
+    re.IGNORECASE,
+)
+
+
+def _optional_module(name: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"signature.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"signature.{name}":
+            raise
+        raise UnsupportedFormat(
+            f"{what} validation is not available in this build", format_hint=name
+        ) from exc
+
+
+def sniff(data: bytes, filename: str | None = None) -> str:
+    """``asic``, ``pdf``, ``mime``, ``cms`` or ``unknown``."""
+    head = data[:1024]
+    if is_zip(data):
+        return "asic"
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"-----BEGIN PKCS7") or head.startswith(b"-----BEGIN CMS"):
+        return "cms"
+    if head[:1] == b"\x30" and (filename or "").lower().endswith((".p7s", ".p7m", ".p7b")):
+        return "cms"
+    if _MIME_HEADER_RE.match(head.lstrip()):
+        return "mime"
+    if head[:1] == b"\x30":
+        return "cms"
+    return "unknown"
+
+
+def validate_asic(
+    data: bytes,
+    *,
+    store: TrustStore,
+    at: datetime | None = None,
+    online: bool = False,
+    source: str = "container.asice",
+) -> ValidationReport:
+    """Validate every signature of an ASiC-E / EDOC 2.0 container (EN 319 162-1)."""
+    container = read_asic(data)
+    when = at or datetime.now(UTC)
+    reports = []
+    for name, document in container.signature_documents.items():
+        reports.extend(
+            validate_xades_document(
+                document,
+                data_files=container.data_files,
+                store=store,
+                at=when,
+                online=online,
+                document_name=name,
+            )
+        )
+    covered = {f.name for r in reports for f in r.signed_files}
+    unsigned = tuple(sorted(n for n in container.data_files if n not in covered))
+    warnings = list(container.notes)
+    if unsigned:
+        warnings.append(f"{len(unsigned)} file(s) in the container are not covered by any verified signature")
+    return ValidationReport(
+        source=source,
+        container=container.flavour,
+        signatures=tuple(reports),
+        unsigned_files=unsigned,
+        warnings=tuple(warnings),
+        validated_at=when,
+        extra={"zip_comment": container.comment} if container.comment else {},
+    )
+
+
+def validate_file(
+    data: bytes,
+    *,
+    filename: str | None,
+    store: TrustStore,
+    at: datetime | None = None,
+    online: bool = False,
+) -> ValidationReport:
+    """Validate a signed file of any supported format; see the module docstring."""
+    kind = sniff(data, filename)
+    source = filename or "input"
+    if kind == "asic":
+        return validate_asic(data, store=store, at=at, online=online, source=source)
+    if kind == "pdf":
+        pades = _optional_module("pades", "PAdES")
+        report: ValidationReport = pades.validate_pdf(data, store=store, at=at, online=online, source=source)
+        return report
+    if kind == "mime":
+        smime = _optional_module("smime", "S/MIME")
+        result = smime.validate_smime_message(data, store=store, at=at, online=online, source=source)
+        return result.report if hasattr(result, "report") else result  # type: ignore[no-any-return]
+    if kind == "cms":
+        raise UnsupportedFormat(
+            "a detached .p7s needs the signed content: "
+            "call signature.smime.validate_detached_p7s(p7s, content)",
+            format_hint="cms",
+        )
+    raise UnusableInput(
+        "not a signed format rightsdesk recognises (ASiC-E/EDOC, PDF, S/MIME)", format_hint="unknown"
+    )

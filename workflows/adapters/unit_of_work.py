@@ -1,0 +1,97 @@
+"""The SQL unit of work: one database transaction per command."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from workflows.adapters import audit, job_queue
+from workflows.adapters import outbox as outbox_table
+from workflows.adapters.archive import SqlCaseArchive
+from workflows.adapters.repository import SqlActionRepository, SqlMessageLog, SqlRequestRepository, Tracker
+from workflows.domain.events import Event
+from workflows.domain.messages import Message
+from workflows.domain.request import RightsRequest
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._now = now
+        self._connection: Connection | None = None
+        self._tracker = Tracker()
+        self._loose_events: list[Event] = []
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open; use it in a with-block")
+        return self._connection
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self._tracker = Tracker()
+        self._loose_events = []
+        self.requests = SqlRequestRepository(self._connection, self._tracker)
+        self.actions = SqlActionRepository(self._connection, self._tracker)
+        self.messages = SqlMessageLog(self._connection)
+        self.cases = SqlCaseArchive(self._connection)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def record(self, event: Event) -> None:
+        """An event that belongs to no aggregate (e.g. a purge)."""
+        self._loose_events.append(event)
+
+    def commit(self) -> None:
+        """Save every changed aggregate, chain its events, and commit — all or nothing."""
+        connection = self.connection
+        for aggregate in self._tracker.changed():
+            if isinstance(aggregate, RightsRequest):
+                self.requests.save(aggregate)
+            else:
+                self.actions.save(aggregate)
+        pending = [event for aggregate in self._tracker.aggregates for event in aggregate.events]
+        pending.extend(self._loose_events)
+        pending.sort(key=lambda e: e.occurred_at)
+        audit.append(connection, pending, recorded_at=self._now())
+        connection.commit()
+        self._tracker.clear()
+        self._loose_events.clear()
+
+    def enqueue_job(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        run_after: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        job_queue.enqueue(self.connection, kind, payload, now=self._now(), run_after=run_after, dedupe_key=dedupe_key)
+
+    def complete_job(self, job: job_queue.Job, worker_id: str) -> None:
+        """Mark a claimed job done in this transaction (see adapters.job_queue)."""
+        job_queue.complete(self.connection, job, worker_id, now=self._now())
+
+    def queue_outgoing(self, message: Message, recipient: str) -> None:
+        self.messages.add(message)
+        outbox_table.add(
+            self.connection, item_id=uuid.uuid4().hex, message=message, recipient=recipient, now=self._now()
+        )

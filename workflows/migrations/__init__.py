@@ -1,0 +1,1 @@
+"""Alembic migrations of the rightsdesk database (run with ``rightsdesk db upgrade``)."""

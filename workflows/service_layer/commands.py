@@ -1,0 +1,134 @@
+"""Commands: what a channel, staff member or the worker asks the engine to do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from workflows.domain.actions import ActionKind
+from workflows.domain.identity import ClaimedIdentity, VerifiedIdentity
+from workflows.domain.replies import ExtensionReason, RefusalReason, ReplyFacts, VerificationFailure
+from workflows.domain.rights import Channel, Language, Right
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """Register a request; the clock starts at ``received_at`` (Art. 12(3))."""
+
+    channel: Channel
+    rights: frozenset[Right]
+    language: Language
+    claimed: ClaimedIdentity
+    received_at: datetime
+    details: Mapping[str, Any] = field(default_factory=dict)
+    evidence: VerifiedIdentity | None = None
+    """Identity evidence the channel already holds (e.g. a valid QES on the e-mail)."""
+    actor: str = "customer"
+    incoming_subject: str = ""
+    incoming_text: str = ""
+    incoming_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordIdentityEvidence:
+    reference: str
+    verified: VerifiedIdentity
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class RecordVerificationFailure:
+    reference: str
+    failure: VerificationFailure
+    detail: str | None = None
+    """For staff and the audit log: e.g. the signature report's reason."""
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class FlagForStaff:
+    reference: str
+    reason: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ExtendDeadline:
+    """Art. 12(3): extend with reasons; the notice goes out in the same transaction."""
+
+    reference: str
+    reasons: tuple[ExtensionReason, ...]
+    explanation: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RefuseRequest:
+    """Art. 12(4)/(5): refuse (or partly refuse) with reasons; staff only."""
+
+    reference: str
+    reasons: tuple[RefusalReason, ...]
+    actor: str
+    explanation: str | None = None
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class WithdrawRequest:
+    reference: str
+    actor: str = "customer"
+
+
+@dataclass(frozen=True)
+class CompleteRequest:
+    reference: str
+    actor: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanAction:
+    reference: str
+    kind: ActionKind
+    preview: Mapping[str, Any]
+    actor: str
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ApproveAction:
+    action_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RejectAction:
+    action_id: str
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SendReply:
+    """Render a templated reply and queue it in the outbox on the request's channel."""
+
+    reference: str
+    facts: ReplyFacts
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class ScanDeadlines:
+    """Queue staff reminders before due dates and flag overdue requests."""
+
+    today: date
+
+
+@dataclass(frozen=True)
+class PurgeClosedCases:
+    """Purge case files closed longer ago than the profile's case-file retention (Art. 5(1)(e))."""
+
+    now: datetime
+    batch_size: int = 500

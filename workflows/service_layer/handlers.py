@@ -1,0 +1,250 @@
+"""Command handlers: each one a transaction that changes the domain, queues jobs and
+outgoing messages, and commits them together with the events it caused."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workflows.domain.actions import Action
+from workflows.domain.deadlines import riga_date
+from workflows.domain.identity import IdentityTier, VerificationMethod, VerifiedIdentity
+from workflows.domain.messages import Direction, Message
+from workflows.domain.replies import (
+    AcknowledgementFacts,
+    DeadlineExtendedFacts,
+    IdentityVerificationFacts,
+    RefusalFacts,
+    ReplyFacts,
+    VerificationFailedFacts,
+)
+from workflows.domain.request import RightsRequest
+from workflows.domain.rights import Channel
+from workflows.domain.states import State
+from workflows.service_layer import commands as c
+from workflows.service_layer.ports import UnitOfWork
+from workflows.service_layer.summaries import summarise
+
+if TYPE_CHECKING:
+    from workflows.service_layer.bus import Engine
+
+
+def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
+    """Register the request, acknowledge it, and ask for proportionate verification.
+
+    Never discards an unsigned or unverified request (Art. 12(6); LAW.md §Channels).
+    """
+    with engine.uow() as uow:
+        reference = uow.requests.next_reference(riga_date(cmd.received_at).year)
+        request = RightsRequest.open(
+            request_id=engine.new_id(),
+            reference=reference,
+            rights=cmd.rights,
+            channel=cmd.channel,
+            language=cmd.language,
+            received_at=cmd.received_at,
+            claimed=cmd.claimed,
+            required_tier=engine.required_tier(cmd.rights),
+            calendar=engine.calendar,
+            details=cmd.details,
+            actor=cmd.actor,
+        )
+        uow.requests.add(request)
+        if cmd.incoming_text or cmd.incoming_subject:
+            uow.messages.add(
+                Message(
+                    id=engine.new_id(),
+                    request_id=request.id,
+                    direction=Direction.IN,
+                    channel=cmd.channel,
+                    created_at=cmd.received_at,
+                    subject=cmd.incoming_subject,
+                    text=cmd.incoming_text,
+                    counterpart=cmd.claimed.email or cmd.claimed.chat_id,
+                    external_id=cmd.incoming_external_id,
+                )
+            )
+        evidence = cmd.evidence or _channel_control(request, engine)
+        if evidence is not None:
+            request.record_identity(evidence, at=cmd.received_at, actor=cmd.actor)
+        if request.state is State.RECEIVED:
+            request.ask_for_identity(at=cmd.received_at)
+            facts: ReplyFacts = IdentityVerificationFacts(summarise(request), int(request.required_tier))
+        else:
+            facts = AcknowledgementFacts(summarise(request))
+        _queue_reply(uow, engine, request, facts)
+        uow.commit()
+    return reference
+
+
+def _channel_control(request: RightsRequest, engine: Engine) -> VerifiedIdentity | None:
+    """Tier 1 (marketing objections, consent withdrawal) is never blocked: control of the
+    channel the person wrote from is enough (LAW.md §Identity)."""
+    if request.required_tier > IdentityTier.CHANNEL_CONTROL:
+        return None
+    contact = request.claimed.email or request.claimed.chat_id or request.claimed.phone
+    if contact is None:
+        return None
+    return VerifiedIdentity(
+        method=VerificationMethod.CHANNEL_CONTROL,
+        verified_at=request.received_at,
+        evidence_ref=f"channel:{request.channel}",
+        email=request.claimed.email,
+        phone=request.claimed.phone,
+    )
+
+
+def record_identity(cmd: c.RecordIdentityEvidence, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        request.record_identity(cmd.verified, at=engine.clock.now(), actor=cmd.actor)
+        uow.commit()
+
+
+def record_verification_failure(cmd: c.RecordVerificationFailure, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        detail = f"{cmd.failure}: {cmd.detail}" if cmd.detail else str(cmd.failure)
+        request.record_verification_failure(detail, at=engine.clock.now(), actor=cmd.actor)
+        facts = VerificationFailedFacts(summarise(request), cmd.failure, int(request.required_tier))
+        _queue_reply(uow, engine, request, facts)
+        uow.commit()
+
+
+def flag_for_staff(cmd: c.FlagForStaff, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        request.flag_for_staff(cmd.reason, at=engine.clock.now(), actor=cmd.actor)
+        uow.commit()
+
+
+def extend_deadline(cmd: c.ExtendDeadline, engine: Engine) -> None:
+    """Art. 12(3): the notice with reasons is queued in the same transaction as the
+    extension, so an extension never exists without its notice."""
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        reasons = "; ".join([*(str(r) for r in cmd.reasons), cmd.explanation]) if cmd.reasons else ""
+        request.extend_deadline(
+            reasons=reasons, notice_sent_at=engine.clock.now(), calendar=engine.calendar, actor=cmd.actor
+        )
+        facts = DeadlineExtendedFacts(summarise(request), cmd.reasons, cmd.explanation or None)
+        _queue_reply(uow, engine, request, facts)
+        uow.commit()
+
+
+def refuse_request(cmd: c.RefuseRequest, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        facts = RefusalFacts(summarise(request), cmd.reasons, cmd.partial, cmd.explanation)
+        written = "; ".join([*(str(r) for r in cmd.reasons), *([cmd.explanation] if cmd.explanation else [])])
+        request.refuse(at=engine.clock.now(), reasons=written, actor=cmd.actor)
+        _queue_reply(uow, engine, request, facts)
+        uow.commit()
+
+
+def withdraw_request(cmd: c.WithdrawRequest, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        request.withdraw(at=engine.clock.now(), actor=cmd.actor)
+        uow.commit()
+
+
+def complete_request(cmd: c.CompleteRequest, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        if request.state is State.AWAITING_APPROVAL:
+            request.resume(at=engine.clock.now(), actor=cmd.actor)
+        request.complete(at=engine.clock.now(), actor=cmd.actor, note=cmd.note)
+        uow.commit()
+
+
+def plan_action(cmd: c.PlanAction, engine: Engine) -> str:
+    """Queue an action; one that discloses or destroys data waits for approval."""
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        action = Action.plan(
+            action_id=engine.new_id(),
+            request_id=request.id,
+            kind=cmd.kind,
+            planned_by=cmd.actor,
+            at=engine.clock.now(),
+            preview=cmd.preview,
+            requested_by=cmd.requested_by,
+        )
+        uow.actions.add(action)
+        if action.kind.needs_approval and request.state is State.IN_PROGRESS:
+            request.await_approval(at=engine.clock.now(), actor=cmd.actor)
+        if not action.kind.needs_approval:
+            uow.enqueue_job("execute_action", {"action_id": action.id}, dedupe_key=f"execute:{action.id}")
+        uow.commit()
+        return action.id
+
+
+def approve_action(cmd: c.ApproveAction, engine: Engine) -> None:
+    """Four-eyes: the approver must not be the planner or requester (enforced by the domain)."""
+    with engine.uow() as uow:
+        action = uow.actions.get(cmd.action_id, for_update=True)
+        action.approve(by=cmd.actor, at=engine.clock.now())
+        uow.enqueue_job("execute_action", {"action_id": action.id}, dedupe_key=f"execute:{action.id}")
+        _resume_if_nothing_waits(uow, engine, action.request_id, cmd.actor)
+        uow.commit()
+
+
+def reject_action(cmd: c.RejectAction, engine: Engine) -> None:
+    with engine.uow() as uow:
+        action = uow.actions.get(cmd.action_id, for_update=True)
+        action.reject(by=cmd.actor, at=engine.clock.now(), reason=cmd.reason)
+        _resume_if_nothing_waits(uow, engine, action.request_id, cmd.actor)
+        uow.commit()
+
+
+def _resume_if_nothing_waits(uow: UnitOfWork, engine: Engine, request_id: str, actor: str) -> None:
+    request = uow.requests.get(request_id, for_update=True)
+    waiting = [a for a in uow.actions.for_request(request_id) if a.status == "awaiting_approval"]
+    if not waiting and request.state is State.AWAITING_APPROVAL:
+        request.resume(at=engine.clock.now(), actor=actor)
+
+
+def send_reply(cmd: c.SendReply, engine: Engine) -> None:
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        _queue_reply(uow, engine, request, cmd.facts, actor=cmd.actor)
+        uow.commit()
+
+
+def _contact(request: RightsRequest) -> tuple[Channel, str] | None:
+    """Reply on the channel the person used (Art. 12(3): electronically to electronic requests)."""
+    if request.channel is Channel.TELEGRAM and request.claimed.chat_id:
+        return Channel.TELEGRAM, request.claimed.chat_id
+    email = (request.verified.email if request.verified else None) or request.claimed.email
+    if email:
+        return Channel.EMAIL, email
+    return None
+
+
+def _queue_reply(
+    uow: UnitOfWork, engine: Engine, request: RightsRequest, facts: ReplyFacts, *, actor: str = "system"
+) -> None:
+    kind = str(facts.kind)
+    rendered = engine.renderer.render(facts.kind, request.language, facts, engine.profile)
+    now = engine.clock.now()
+    contact = _contact(request)
+    channel, recipient = contact if contact else (request.channel, None)
+    message = Message(
+        id=engine.new_id(),
+        request_id=request.id,
+        direction=Direction.OUT,
+        channel=channel,
+        created_at=now,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        counterpart=recipient,
+        kind=kind,
+    )
+    if recipient is None:
+        # Nowhere to send it (e.g. a shop request without an e-mail): staff hand it over.
+        uow.messages.add(message)
+        request.flag_for_staff(f"no contact to send the {kind} reply to", at=now, actor=actor)
+    else:
+        uow.queue_outgoing(message, recipient)
+    request.note_reply(kind, at=now, actor=actor, delivered=recipient is not None)

@@ -1,0 +1,121 @@
+"""Periodic work: deadline reminders, overdue flags, and purging closed cases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from workflows.domain.deadlines import add_months, riga_date
+from workflows.domain.events import Event, EventType
+from workflows.domain.messages import Direction, Message
+from workflows.domain.profile import Period
+from workflows.domain.replies import StaffReminderFacts
+from workflows.domain.request import RightsRequest
+from workflows.domain.rights import Channel
+from workflows.service_layer import commands as c
+from workflows.service_layer.ports import UnitOfWork
+from workflows.service_layer.summaries import summarise
+
+if TYPE_CHECKING:
+    from workflows.service_layer.bus import Engine
+
+
+def scan_deadlines(cmd: c.ScanDeadlines, engine: Engine) -> int:
+    """Queue one reminder per threshold (default 14 and 3 days before the effective due
+    date) and one overdue alert per request. "Without undue delay": a month is the
+    ceiling, not the target (Art. 12(3)). Returns the number of jobs offered; the job
+    queue's de-duplication keys make repeated scans harmless."""
+    thresholds = sorted(engine.reminder_days)
+    horizon = cmd.today + timedelta(days=max(thresholds, default=0))
+    offered = 0
+    with engine.uow() as uow:
+        for request_id, due_on in uow.requests.open_due_by(horizon):
+            days_left = (due_on - cmd.today).days
+            if days_left < 0:
+                uow.enqueue_job(
+                    "deadline_missed", {"request_id": request_id}, dedupe_key=f"overdue:{request_id}:{due_on}"
+                )
+            else:
+                threshold = next(t for t in thresholds if days_left <= t)
+                uow.enqueue_job(
+                    "deadline_reminder",
+                    {"request_id": request_id, "days_left": days_left},
+                    dedupe_key=f"reminder:{request_id}:{due_on}:{threshold}",
+                )
+            offered += 1
+        uow.commit()
+    return offered
+
+
+def send_deadline_reminder(payload: Mapping[str, Any], uow: UnitOfWork, engine: Engine) -> None:
+    request = uow.requests.get(str(payload["request_id"]), for_update=True)
+    if request.state.is_terminal:
+        return
+    now = engine.clock.now()
+    request.note_deadline_reminder(int(payload["days_left"]), at=now)
+    _alert_staff(uow, engine, request)
+
+
+def mark_deadline_missed(payload: Mapping[str, Any], uow: UnitOfWork, engine: Engine) -> None:
+    request = uow.requests.get(str(payload["request_id"]), for_update=True)
+    if request.state.is_terminal:
+        return
+    request.note_deadline_missed(at=engine.clock.now())
+    _alert_staff(uow, engine, request)
+
+
+def _alert_staff(uow: UnitOfWork, engine: Engine, request: RightsRequest) -> None:
+    if engine.staff_alert_address is None:
+        return  # the console's due-soon and overdue lists still show it
+    days_left = request.deadline.days_left(riga_date(engine.clock.now()))
+    facts = StaffReminderFacts(summarise(request), days_left, str(request.state))
+    rendered = engine.renderer.render(facts.kind, engine.staff_language, facts, engine.profile)
+    uow.queue_outgoing(
+        Message(
+            id=engine.new_id(),
+            request_id=request.id,
+            direction=Direction.OUT,
+            channel=Channel.EMAIL,
+            created_at=engine.clock.now(),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            counterpart=engine.staff_alert_address,
+            kind="staff_deadline_reminder",
+        ),
+        engine.staff_alert_address,
+    )
+
+
+def retention_cutoff(now: datetime, retention: Period) -> datetime:
+    """The moment before which a closed case has been kept long enough (Art. 5(1)(e))."""
+    today = riga_date(now)
+    start = add_months(today, -(retention.years * 12 + retention.months)) - timedelta(days=retention.days)
+    return datetime.combine(start, time.min, tzinfo=UTC)
+
+
+def purge_closed_cases(cmd: c.PurgeClosedCases, engine: Engine) -> int:
+    """Purge case files closed before the retention cutoff, keeping anonymous statistics.
+
+    Events of a purged case keep their place in the audit chain with the personal data
+    erased; the purge itself is recorded as an event naming the (random) case ids.
+    """
+    cutoff = retention_cutoff(cmd.now, engine.profile.case_file_retention)
+    purged = 0
+    while True:
+        with engine.uow() as uow:
+            ids = uow.cases.purge_closed_before(cutoff, limit=cmd.batch_size)
+            if not ids:
+                return purged
+            uow.record(
+                Event(
+                    EventType.CASES_PURGED,
+                    cmd.now,
+                    None,
+                    "system",
+                    {"count": len(ids), "request_ids": ids, "closed_before": cutoff.isoformat()},
+                )
+            )
+            uow.commit()
+        purged += len(ids)

@@ -1,0 +1,75 @@
+"""What the service layer needs from the outside world, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from workflows.domain.actions import Action
+from workflows.domain.events import Event
+from workflows.domain.messages import Message
+from workflows.domain.request import RightsRequest
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime."""
+        ...
+
+
+class RequestRepository(Protocol):
+    def next_reference(self, year: int) -> str: ...
+    def add(self, request: RightsRequest) -> None: ...
+    def get(self, request_id: str, *, for_update: bool = False) -> RightsRequest: ...
+    def get_by_reference(self, reference: str, *, for_update: bool = False) -> RightsRequest: ...
+    def open_due_by(self, horizon: date) -> list[tuple[str, date]]:
+        """(id, effective due date) of every open request due on or before ``horizon``."""
+        ...
+
+
+class ActionRepository(Protocol):
+    def add(self, action: Action) -> None: ...
+    def get(self, action_id: str, *, for_update: bool = False) -> Action: ...
+    def for_request(self, request_id: str) -> list[Action]: ...
+
+
+class MessageLog(Protocol):
+    def add(self, message: Message) -> None: ...
+    def request_id_for_external(self, external_ids: list[str]) -> str | None: ...
+
+
+class CaseArchive(Protocol):
+    def purge_closed_before(self, cutoff: datetime, *, limit: int) -> list[str]:
+        """Delete up to ``limit`` cases closed before ``cutoff``, keep anonymous statistics,
+        redact their events; return the purged case ids."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories, the job queue and the outbox commit together,
+    with the events of every changed aggregate appended to the audit chain."""
+
+    requests: RequestRepository
+    actions: ActionRepository
+    messages: MessageLog
+    cases: CaseArchive
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def enqueue_job(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        run_after: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> None: ...
+    def queue_outgoing(self, message: Message, recipient: str) -> None: ...
+    def record(self, event: Event) -> None:
+        """Chain an event that belongs to no aggregate (e.g. a purge) on commit."""
+        ...
