@@ -55,6 +55,8 @@ class App:
 
     settings: Settings
     database: SqlEngine
+    reader: SqlEngine
+    """For queries and health checks; never waits for a writer on SQLite."""
     engine: Engine
     queries: RequestQueries
 
@@ -69,6 +71,7 @@ class App:
 
     def close(self) -> None:
         self.database.dispose()
+        self.reader.dispose()
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, migrate_schema: bool | None = None) -> App:
@@ -86,4 +89,5 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate_schema:
         reminder_days=settings.deadlines.reminder_days,
         staff_alert_address=settings.staff.alert_email or None,
     )
-    return App(settings=settings, database=database, engine=engine, queries=RequestQueries(database))
+    reader = make_engine(settings.database_url, read_only=True)
+    return App(settings=settings, database=database, reader=reader, engine=engine, queries=RequestQueries(reader))

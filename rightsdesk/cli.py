@@ -18,6 +18,7 @@ from typing import Any
 
 from rightsdesk import settings as settings_module
 from rightsdesk.bootstrap import App, build_app, builtin_profile_path
+from rightsdesk.logging_setup import configure_logging
 from rightsdesk.settings import BUILTIN_PROFILES, Settings, load_settings
 from workflows.domain.errors import WorkflowError
 
@@ -30,13 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Signature validation is a leaf library with its own argument parser.
         from signature.cli import main as verify_main
 
+        configure_logging("ERROR")
         return verify_main(args[1:])
     parser = _parser()
     options = parser.parse_args(args)
     if not getattr(options, "handler", None):
         parser.print_help()
         return EXIT_USAGE
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("WARNING")
     try:
         result: int = options.handler(options)
         return result

@@ -88,7 +88,7 @@ def build_http_app(app: App, workers: list[Worker]) -> Starlette:
 
 
 def _ping(app: App) -> None:
-    with app.database.connect() as connection:
+    with app.reader.connect() as connection:
         connection.execute(text("SELECT 1"))
 
 

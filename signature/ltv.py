@@ -90,7 +90,7 @@ async def _validate(cert: asn1_x509.Certificate, ctx: Any) -> list[asn1_x509.Cer
     from pyhanko_certvalidator import CertificateValidator
 
     validator = CertificateValidator(cert, validation_context=ctx)
-    path = await validator.async_validate_usage(key_usage=set())
+    path = await validator.async_validate_usage(key_usage=set())  # type: ignore[no-untyped-call]
     return [c for c in path if isinstance(c, asn1_x509.Certificate)]
 
 

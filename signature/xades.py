@@ -85,6 +85,9 @@ def validate_xades_document(
             reports.append(_validate_one(sig, ids, data_files, store, when, online))
         except DsigFormatError as exc:
             reports.append(_format_failure(sig, str(exc)))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # asn1crypto parses lazily: garbage inside a well-formed element surfaces here.
+            reports.append(_format_failure(sig, f"unreadable content ({type(exc).__name__})"))
     return reports
 
 
@@ -139,13 +142,13 @@ def _validate_one(
     signer = signer_from_certificate(signing_cert) if signing_cert is not None else None
 
     for kind, detail in core.problems:
-        sub = SubIndication(kind)
+        problem = SubIndication(kind)
         ind = (
             Indication.INDETERMINATE
-            if sub is SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+            if problem is SubIndication.CRYPTO_CONSTRAINTS_FAILURE
             else Indication.TOTAL_FAILED
         )
-        v.fail(ind, sub, detail)
+        v.fail(ind, problem, detail)
     files = tuple(
         SignedFile(r.file_name, r.digest_algorithm, r.digest_hex, r.size)
         for r in core.references
@@ -188,6 +191,7 @@ def _validate_one(
                 Qualification.ADESIG if (signer and signer.is_natural_person) else Qualification.ADESEAL
             )
             v.check("qualification", "anchor is not on a trusted list: not qualified")
+    sub: SubIndication | None
     if v.failed is not None:
         indication, sub, reason = v.failed
         if indication is Indication.TOTAL_FAILED:

@@ -19,17 +19,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, echo: bool = False, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``read_only`` engines serve queries: on SQLite their
+    transactions begin DEFERRED, so a page or a health check never waits for a writer."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo=echo, **kwargs)
+        return _sqlite_engine(url, echo=echo, read_only=read_only, **kwargs)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain postgresql:// means psycopg 3 here, the driver we ship as the extra.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, echo=echo, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_engine(url: str, *, echo: bool, **kwargs: Any) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, read_only: bool, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -46,8 +48,10 @@ def _sqlite_engine(url: str, *, echo: bool, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
     return engine

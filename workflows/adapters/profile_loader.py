@@ -192,8 +192,11 @@ def _cross_check(raw: Mapping[str, object]) -> Iterator[str]:
         "retention": (_ids(raw, "retention_rules"), "retention rule"),
         "recipients": (_ids(raw, "recipients"), "recipient"),
     }
-    for section, keys in (("purposes", known), ("recipients", {"categories": known["categories"]}),
-                          ("sources", {"categories": known["categories"]})):
+    for section, keys in (
+        ("purposes", known),
+        ("recipients", {"categories": known["categories"]}),
+        ("sources", {"categories": known["categories"]}),
+    ):
         for index, entry in _entries(raw, section):
             for key, (ids, noun) in keys.items():
                 for ref_index, ref in _references(entry, key):
@@ -201,13 +204,17 @@ def _cross_check(raw: Mapping[str, object]) -> Iterator[str]:
                         yield f"{section}[{index}].{key}[{ref_index}]: unknown {noun} {ref!r}"
     for index, purpose in _entries(raw, "purposes"):
         if purpose.get("legal_basis") == "legitimate_interests" and "legitimate_interest" not in purpose:
-            yield (f"purposes[{index}].legitimate_interest: required when the legal basis is "
-                   "legitimate_interests (Art. 13(1)(d))")
+            yield (
+                f"purposes[{index}].legitimate_interest: required when the legal basis is "
+                "legitimate_interests (Art. 13(1)(d))"
+            )
     for index, recipient in _entries(raw, "recipients"):
         country = recipient.get("country", "LV")
         if isinstance(country, str) and country not in EEA_COUNTRIES and "transfer_safeguard" not in recipient:
-            yield (f"recipients[{index}].transfer_safeguard: required for a recipient outside the EEA "
-                   f"({country}); name the adequacy decision or safeguard (Art. 15(2), 46)")
+            yield (
+                f"recipients[{index}].transfer_safeguard: required for a recipient outside the EEA "
+                f"({country}); name the adequacy decision or safeguard (Art. 15(2), 46)"
+            )
     yield from _check_channels(raw)
     yield from _check_small_sections(raw)
 
@@ -237,16 +244,18 @@ def _check_small_sections(raw: Mapping[str, object]) -> Iterator[str]:
     if isinstance(automated, Mapping) and automated.get("used") is True and "description" not in automated:
         yield "automated_decision_making.description: required when used = true (Art. 15(1)(h))"
     controller = raw.get("controller")
-    if isinstance(controller, Mapping) and isinstance(controller.get("languages"), list):
-        if Language.LV.value not in controller["languages"]:
-            yield "controller.languages: must include 'lv' (Official Language Law)"
+    languages = controller.get("languages") if isinstance(controller, Mapping) else None
+    if isinstance(languages, list) and Language.LV.value not in languages:
+        yield "controller.languages: must include 'lv' (Official Language Law)"
     identity = raw.get("identity")
     if isinstance(identity, Mapping):
         for right in (Right.MARKETING_OBJECTION, Right.CONSENT_WITHDRAWAL):
             tier = identity.get(right.value)
             if isinstance(tier, int) and tier != 1:
-                yield (f"identity.{right.value}: must be 1; an objection to marketing or a consent "
-                       "withdrawal is never blocked (Art. 21(3), 7(3))")
+                yield (
+                    f"identity.{right.value}: must be 1; an objection to marketing or a consent "
+                    "withdrawal is never blocked (Art. 21(3), 7(3))"
+                )
 
 
 # --- conversion to the domain ------------------------------------------------------------------
@@ -273,8 +282,7 @@ def _to_domain(doc: schema.ProfileSchema) -> ControllerProfile:
     authority = DATU_VALSTS_INSPEKCIJA
     if doc.supervisory_authority is not None:
         sa = doc.supervisory_authority
-        authority = SupervisoryAuthority(_required_text(sa.name), _address(sa.address), sa.email, sa.website,
-                                         sa.phone)
+        authority = SupervisoryAuthority(_required_text(sa.name), _address(sa.address), sa.email, sa.website, sa.phone)
     return ControllerProfile(
         name=doc.controller.name,
         registration_number=doc.controller.registration_number,
@@ -289,21 +297,28 @@ def _to_domain(doc: schema.ProfileSchema) -> ControllerProfile:
             telegram_bot=doc.channels.telegram_bot,
             in_person_locations=_text(doc.channels.in_person_locations),
         ),
-        categories=tuple(
-            DataCategory(c.id, _required_text(c.name), _text(c.description)) for c in doc.categories
-        ),
+        categories=tuple(DataCategory(c.id, _required_text(c.name), _text(c.description)) for c in doc.categories),
         purposes=tuple(
             Purpose(
-                id=p.id, name=_required_text(p.name), legal_basis=p.legal_basis,
-                categories=tuple(p.categories), retention=tuple(p.retention), recipients=tuple(p.recipients),
+                id=p.id,
+                name=_required_text(p.name),
+                legal_basis=p.legal_basis,
+                categories=tuple(p.categories),
+                retention=tuple(p.retention),
+                recipients=tuple(p.recipients),
                 legitimate_interest=_text(p.legitimate_interest),
             )
             for p in doc.purposes
         ),
         recipients=tuple(
             Recipient(
-                id=r.id, name=r.name, role=r.role, service=_required_text(r.service), country=r.country,
-                categories=tuple(r.categories), transfer_safeguard=_text(r.transfer_safeguard),
+                id=r.id,
+                name=r.name,
+                role=r.role,
+                service=_required_text(r.service),
+                country=r.country,
+                categories=tuple(r.categories),
+                transfer_safeguard=_text(r.transfer_safeguard),
                 art19_exemption=_text(r.art19_exemption),
             )
             for r in doc.recipients
@@ -313,8 +328,14 @@ def _to_domain(doc: schema.ProfileSchema) -> ControllerProfile:
             doc.automated_decision_making.used, _text(doc.automated_decision_making.description)
         ),
         retention_rules=tuple(
-            RetentionRule(r.id, _required_text(r.what), _period(r.period), _required_text(r.starts_from),
-                          _required_text(r.legal_basis), r.verify)
+            RetentionRule(
+                r.id,
+                _required_text(r.what),
+                _period(r.period),
+                _required_text(r.starts_from),
+                _required_text(r.legal_basis),
+                r.verify,
+            )
             for r in doc.retention_rules
         ),
         legal_holds=tuple(

@@ -69,7 +69,7 @@ def _one_line_everywhere(value: _T) -> _T:
         return tuple(_one_line_everywhere(item) for item in value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: _one_line_everywhere(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+        return dataclasses.replace(value, **changes)
     return value
 
 
@@ -127,7 +127,8 @@ class JinjaReplyRenderer:
         if facts.kind is not kind:
             raise ReplyTemplateError(
                 f"facts for {facts.kind.value} given to render {kind.value}",
-                kind=kind.value, facts_kind=facts.kind.value,
+                kind=kind.value,
+                facts_kind=facts.kind.value,
             )
         safe_facts = _one_line_everywhere(facts)
         context = self._context(language, safe_facts, profile)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (wording tables: one sentence per line reads and diffs better than wrapped)
 """Words the reply templates share, per language: rights, legal bases, dates, periods, reasons.
 
 Kept in Python rather than in templates so that a test can prove every enum member has a
@@ -83,13 +84,24 @@ LEGAL_BASIS_NAMES: Words = {
 }
 
 ROLE_NAMES: Words = {
-    "lv": {RecipientRole.PROCESSOR: "apstrādātājs", RecipientRole.INDEPENDENT_CONTROLLER: "patstāvīgs pārzinis",
-           RecipientRole.JOINT_CONTROLLER: "kopīgs pārzinis", RecipientRole.PUBLIC_AUTHORITY: "valsts iestāde"},
-    "en": {RecipientRole.PROCESSOR: "processor", RecipientRole.INDEPENDENT_CONTROLLER: "independent controller",
-           RecipientRole.JOINT_CONTROLLER: "joint controller", RecipientRole.PUBLIC_AUTHORITY: "public authority"},
-    "ru": {RecipientRole.PROCESSOR: "обработчик", RecipientRole.INDEPENDENT_CONTROLLER: "самостоятельный контролёр",
-           RecipientRole.JOINT_CONTROLLER: "совместный контролёр",
-           RecipientRole.PUBLIC_AUTHORITY: "государственное учреждение"},
+    "lv": {
+        RecipientRole.PROCESSOR: "apstrādātājs",
+        RecipientRole.INDEPENDENT_CONTROLLER: "patstāvīgs pārzinis",
+        RecipientRole.JOINT_CONTROLLER: "kopīgs pārzinis",
+        RecipientRole.PUBLIC_AUTHORITY: "valsts iestāde",
+    },
+    "en": {
+        RecipientRole.PROCESSOR: "processor",
+        RecipientRole.INDEPENDENT_CONTROLLER: "independent controller",
+        RecipientRole.JOINT_CONTROLLER: "joint controller",
+        RecipientRole.PUBLIC_AUTHORITY: "public authority",
+    },
+    "ru": {
+        RecipientRole.PROCESSOR: "обработчик",
+        RecipientRole.INDEPENDENT_CONTROLLER: "самостоятельный контролёр",
+        RecipientRole.JOINT_CONTROLLER: "совместный контролёр",
+        RecipientRole.PUBLIC_AUTHORITY: "государственное учреждение",
+    },
 }
 
 VERIFICATION_FAILURES: Words = {
@@ -129,12 +141,18 @@ VERIFICATION_FAILURES: Words = {
 }
 
 EXTENSION_REASONS: Words = {
-    "lv": {ExtensionReason.COMPLEXITY: "pieprasījuma sarežģītība",
-           ExtensionReason.NUMBER_OF_REQUESTS: "saņemto pieprasījumu skaits"},
-    "en": {ExtensionReason.COMPLEXITY: "the complexity of the request",
-           ExtensionReason.NUMBER_OF_REQUESTS: "the number of requests received"},
-    "ru": {ExtensionReason.COMPLEXITY: "сложность запроса",
-           ExtensionReason.NUMBER_OF_REQUESTS: "количество полученных запросов"},
+    "lv": {
+        ExtensionReason.COMPLEXITY: "pieprasījuma sarežģītība",
+        ExtensionReason.NUMBER_OF_REQUESTS: "saņemto pieprasījumu skaits",
+    },
+    "en": {
+        ExtensionReason.COMPLEXITY: "the complexity of the request",
+        ExtensionReason.NUMBER_OF_REQUESTS: "the number of requests received",
+    },
+    "ru": {
+        ExtensionReason.COMPLEXITY: "сложность запроса",
+        ExtensionReason.NUMBER_OF_REQUESTS: "количество полученных запросов",
+    },
 }
 
 REFUSAL_REASONS: Words = {
@@ -174,65 +192,164 @@ REFUSAL_REASONS: Words = {
 }
 
 DELIVERY_METHODS: Words = {
-    "lv": {DeliveryMethod.EMAIL_ATTACHMENT: "pievienota šai vēstulei",
-           DeliveryMethod.DOWNLOAD_LINK: "pieejama drošā lejupielādes saitē, ko nosūtīsim atsevišķā vēstulē",
-           DeliveryMethod.TELEGRAM: "nosūtīta Jums tērzēšanas robotā Telegram",
-           DeliveryMethod.IN_PERSON: "saņemama klātienē, uzrādot personu apliecinošu dokumentu",
-           DeliveryMethod.POST: "nosūtīta pa pastu uz mūsu sistēmā norādīto adresi"},
-    "en": {DeliveryMethod.EMAIL_ATTACHMENT: "attached to this message",
-           DeliveryMethod.DOWNLOAD_LINK: "available through a secure download link that we send in a separate message",
-           DeliveryMethod.TELEGRAM: "sent to you in the Telegram chat bot",
-           DeliveryMethod.IN_PERSON: "ready for collection in person on showing an identity document",
-           DeliveryMethod.POST: "sent by post to the address on file"},
-    "ru": {DeliveryMethod.EMAIL_ATTACHMENT: "приложена к этому письму",
-           DeliveryMethod.DOWNLOAD_LINK: "доступна по защищённой ссылке, которую мы пришлём отдельным письмом",
-           DeliveryMethod.TELEGRAM: "отправлена Вам в чат-боте Telegram",
-           DeliveryMethod.IN_PERSON: "может быть получена лично при предъявлении документа, удостоверяющего личность",
-           DeliveryMethod.POST: "отправлена почтой по адресу, указанному в наших данных"},
+    "lv": {
+        DeliveryMethod.EMAIL_ATTACHMENT: "pievienota šai vēstulei",
+        DeliveryMethod.DOWNLOAD_LINK: "pieejama drošā lejupielādes saitē, ko nosūtīsim atsevišķā vēstulē",
+        DeliveryMethod.TELEGRAM: "nosūtīta Jums tērzēšanas robotā Telegram",
+        DeliveryMethod.IN_PERSON: "saņemama klātienē, uzrādot personu apliecinošu dokumentu",
+        DeliveryMethod.POST: "nosūtīta pa pastu uz mūsu sistēmā norādīto adresi",
+    },
+    "en": {
+        DeliveryMethod.EMAIL_ATTACHMENT: "attached to this message",
+        DeliveryMethod.DOWNLOAD_LINK: "available through a secure download link that we send in a separate message",
+        DeliveryMethod.TELEGRAM: "sent to you in the Telegram chat bot",
+        DeliveryMethod.IN_PERSON: "ready for collection in person on showing an identity document",
+        DeliveryMethod.POST: "sent by post to the address on file",
+    },
+    "ru": {
+        DeliveryMethod.EMAIL_ATTACHMENT: "приложена к этому письму",
+        DeliveryMethod.DOWNLOAD_LINK: "доступна по защищённой ссылке, которую мы пришлём отдельным письмом",
+        DeliveryMethod.TELEGRAM: "отправлена Вам в чат-боте Telegram",
+        DeliveryMethod.IN_PERSON: "может быть получена лично при предъявлении документа, удостоверяющего личность",
+        DeliveryMethod.POST: "отправлена почтой по адресу, указанному в наших данных",
+    },
 }
 
 RESTRICTION_GROUNDS: Words = {
-    "lv": {RestrictionGround.ACCURACY_CONTESTED: "kamēr pārbaudām, vai dati ir precīzi (VDAR 18. panta 1. punkta a) apakšpunkts)",
-           RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "jo dzēšanas vietā lūdzāt ierobežot apstrādi (VDAR 18. panta 1. punkta b) apakšpunkts)",
-           RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "jo dati Jums ir vajadzīgi likumīgu prasījumu celšanai, īstenošanai vai aizstāvēšanai (VDAR 18. panta 1. punkta c) apakšpunkts)",
-           RestrictionGround.OBJECTION_PENDING: "kamēr izvērtējam Jūsu iebildumu (VDAR 18. panta 1. punkta d) apakšpunkts)"},
-    "en": {RestrictionGround.ACCURACY_CONTESTED: "while we check whether the data is accurate (GDPR Art. 18(1)(a))",
-           RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "because you asked for restriction instead of erasure (GDPR Art. 18(1)(b))",
-           RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "because you need the data for the establishment, exercise or defence of legal claims (GDPR Art. 18(1)(c))",
-           RestrictionGround.OBJECTION_PENDING: "while we assess your objection (GDPR Art. 18(1)(d))"},
-    "ru": {RestrictionGround.ACCURACY_CONTESTED: "пока мы проверяем точность данных (ст. 18(1)(a) ОРЗД)",
-           RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "поскольку вместо удаления Вы попросили ограничить обработку (ст. 18(1)(b) ОРЗД)",
-           RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "поскольку данные нужны Вам для предъявления, осуществления или защиты правовых требований (ст. 18(1)(c) ОРЗД)",
-           RestrictionGround.OBJECTION_PENDING: "пока мы рассматриваем Ваше возражение (ст. 18(1)(d) ОРЗД)"},
+    "lv": {
+        RestrictionGround.ACCURACY_CONTESTED: "kamēr pārbaudām, vai dati ir precīzi (VDAR 18. panta 1. punkta a) apakšpunkts)",
+        RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "jo dzēšanas vietā lūdzāt ierobežot apstrādi (VDAR 18. panta 1. punkta b) apakšpunkts)",
+        RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "jo dati Jums ir vajadzīgi likumīgu prasījumu celšanai, īstenošanai vai aizstāvēšanai (VDAR 18. panta 1. punkta c) apakšpunkts)",
+        RestrictionGround.OBJECTION_PENDING: "kamēr izvērtējam Jūsu iebildumu (VDAR 18. panta 1. punkta d) apakšpunkts)",
+    },
+    "en": {
+        RestrictionGround.ACCURACY_CONTESTED: "while we check whether the data is accurate (GDPR Art. 18(1)(a))",
+        RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "because you asked for restriction instead of erasure (GDPR Art. 18(1)(b))",
+        RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "because you need the data for the establishment, exercise or defence of legal claims (GDPR Art. 18(1)(c))",
+        RestrictionGround.OBJECTION_PENDING: "while we assess your objection (GDPR Art. 18(1)(d))",
+    },
+    "ru": {
+        RestrictionGround.ACCURACY_CONTESTED: "пока мы проверяем точность данных (ст. 18(1)(a) ОРЗД)",
+        RestrictionGround.UNLAWFUL_BUT_NOT_ERASED: "поскольку вместо удаления Вы попросили ограничить обработку (ст. 18(1)(b) ОРЗД)",
+        RestrictionGround.NEEDED_FOR_PERSONS_CLAIMS: "поскольку данные нужны Вам для предъявления, осуществления или защиты правовых требований (ст. 18(1)(c) ОРЗД)",
+        RestrictionGround.OBJECTION_PENDING: "пока мы рассматриваем Ваше возражение (ст. 18(1)(d) ОРЗД)",
+    },
 }
 
 CHANNEL_NAMES: Words = {
-    "lv": {Channel.EMAIL: "e-pasts", Channel.TELEGRAM: "Telegram", Channel.IN_PERSON: "klātienē", Channel.STAFF: "darbinieks"},
-    "en": {Channel.EMAIL: "e-mail", Channel.TELEGRAM: "Telegram", Channel.IN_PERSON: "in person", Channel.STAFF: "staff"},
-    "ru": {Channel.EMAIL: "e-mail", Channel.TELEGRAM: "Telegram", Channel.IN_PERSON: "лично", Channel.STAFF: "сотрудник"},
+    "lv": {
+        Channel.EMAIL: "e-pasts",
+        Channel.TELEGRAM: "Telegram",
+        Channel.IN_PERSON: "klātienē",
+        Channel.STAFF: "darbinieks",
+    },
+    "en": {
+        Channel.EMAIL: "e-mail",
+        Channel.TELEGRAM: "Telegram",
+        Channel.IN_PERSON: "in person",
+        Channel.STAFF: "staff",
+    },
+    "ru": {
+        Channel.EMAIL: "e-mail",
+        Channel.TELEGRAM: "Telegram",
+        Channel.IN_PERSON: "лично",
+        Channel.STAFF: "сотрудник",
+    },
 }
 
 FIELD_NAMES: Words = {
-    "lv": {"email": "e-pasta adrese", "phone": "tālruņa numurs", "address": "adrese", "delivery_address": "piegādes adrese",
-           "first_name": "vārds", "last_name": "uzvārds", "name": "vārds un uzvārds", "date_of_birth": "dzimšanas datums"},
-    "en": {"email": "e-mail address", "phone": "phone number", "address": "address", "delivery_address": "delivery address",
-           "first_name": "first name", "last_name": "surname", "name": "name and surname", "date_of_birth": "date of birth"},
-    "ru": {"email": "адрес e-mail", "phone": "номер телефона", "address": "адрес", "delivery_address": "адрес доставки",
-           "first_name": "имя", "last_name": "фамилия", "name": "имя и фамилия", "date_of_birth": "дата рождения"},
+    "lv": {
+        "email": "e-pasta adrese",
+        "phone": "tālruņa numurs",
+        "address": "adrese",
+        "delivery_address": "piegādes adrese",
+        "first_name": "vārds",
+        "last_name": "uzvārds",
+        "name": "vārds un uzvārds",
+        "date_of_birth": "dzimšanas datums",
+    },
+    "en": {
+        "email": "e-mail address",
+        "phone": "phone number",
+        "address": "address",
+        "delivery_address": "delivery address",
+        "first_name": "first name",
+        "last_name": "surname",
+        "name": "name and surname",
+        "date_of_birth": "date of birth",
+    },
+    "ru": {
+        "email": "адрес e-mail",
+        "phone": "номер телефона",
+        "address": "адрес",
+        "delivery_address": "адрес доставки",
+        "first_name": "имя",
+        "last_name": "фамилия",
+        "name": "имя и фамилия",
+        "date_of_birth": "дата рождения",
+    },
 }
 
-_LV_MONTHS_LOCATIVE = ("janvārī", "februārī", "martā", "aprīlī", "maijā", "jūnijā", "jūlijā", "augustā",
-                       "septembrī", "oktobrī", "novembrī", "decembrī")
-_LV_MONTHS_DATIVE = ("janvārim", "februārim", "martam", "aprīlim", "maijam", "jūnijam", "jūlijam", "augustam",
-                     "septembrim", "oktobrim", "novembrim", "decembrim")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
-_RU_MONTHS_GENITIVE = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-                       "октября", "ноября", "декабря")
+_LV_MONTHS_LOCATIVE = (
+    "janvārī",
+    "februārī",
+    "martā",
+    "aprīlī",
+    "maijā",
+    "jūnijā",
+    "jūlijā",
+    "augustā",
+    "septembrī",
+    "oktobrī",
+    "novembrī",
+    "decembrī",
+)
+_LV_MONTHS_DATIVE = (
+    "janvārim",
+    "februārim",
+    "martam",
+    "aprīlim",
+    "maijam",
+    "jūnijam",
+    "jūlijam",
+    "augustam",
+    "septembrim",
+    "oktobrim",
+    "novembrim",
+    "decembrim",
+)
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_RU_MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
 
 
 def format_date(day: date, language: str) -> str:
-    """"on" a date: lv "2026. gada 5. martā", en "5 March 2026", ru "5 марта 2026 г."."""
+    """ "on" a date: lv "2026. gada 5. martā", en "5 March 2026", ru "5 марта 2026 г."."""
     if language == "lv":
         return f"{day.year}. gada {day.day}. {_LV_MONTHS_LOCATIVE[day.month - 1]}"
     if language == "ru":
@@ -241,7 +358,7 @@ def format_date(day: date, language: str) -> str:
 
 
 def format_until(day: date, language: str) -> str:
-    """"until" a date: lv "līdz 2026. gada 5. martam", en "until 5 March 2026", ru "до 5 марта 2026 г."."""
+    """ "until" a date: lv "līdz 2026. gada 5. martam", en "until 5 March 2026", ru "до 5 марта 2026 г."."""
     if language == "lv":
         return f"līdz {day.year}. gada {day.day}. {_LV_MONTHS_DATIVE[day.month - 1]}"
     if language == "ru":

@@ -30,9 +30,7 @@ SUPPORTED_FORMAT = 1
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MOVES = "weekend_moves_to_next_working_day"
-_TOP_LEVEL_KEYS = frozenset(
-    {"format", "rules", "fixed", "easter_based", "nth_weekday", "transfers", "extra_holidays"}
-)
+_TOP_LEVEL_KEYS = frozenset({"format", "rules", "fixed", "easter_based", "nth_weekday", "transfers", "extra_holidays"})
 _RULE_KEYS = frozenset({"transferred_days_off_are_holidays"})
 
 
@@ -186,18 +184,14 @@ class _Checker:
             return {}
         return value
 
-    def entries(
-        self, document: Mapping[str, Any], key: str, allowed: set[str]
-    ) -> list[tuple[str, Mapping[str, Any]]]:
+    def entries(self, document: Mapping[str, Any], key: str, allowed: set[str]) -> list[tuple[str, Mapping[str, Any]]]:
         value = document.get(key, [])
         if not isinstance(value, list):
             self.problem(key, "not a list of tables")
             return []
         return self.checked_entries(value, key, allowed)
 
-    def checked_entries(
-        self, value: list[Any], key: str, allowed: set[str]
-    ) -> list[tuple[str, Mapping[str, Any]]]:
+    def checked_entries(self, value: list[Any], key: str, allowed: set[str]) -> list[tuple[str, Mapping[str, Any]]]:
         found = []
         for index, entry in enumerate(value):
             entry_key = f"{key}[{index}]"

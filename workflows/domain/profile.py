@@ -32,7 +32,38 @@ TEXT_FALLBACK_ORDER: tuple[str, ...] = ("en", "lv")
 """Languages tried, in order, when a text lacks the requested one."""
 
 EEA_COUNTRIES: frozenset[str] = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
+    {
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    }
 )
 """ISO 3166-1 alpha-2 codes of the EEA; transfers elsewhere need Chapter V safeguards."""
 

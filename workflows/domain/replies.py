@@ -150,8 +150,11 @@ class KeptRecord:
 
     def __post_init__(self) -> None:
         if (self.retention_rule is None) == (self.legal_hold is None):
-            raise ReplyFactsError("a kept record names exactly one retention rule or legal hold",
-                                  retention_rule=self.retention_rule, legal_hold=self.legal_hold)
+            raise ReplyFactsError(
+                "a kept record names exactly one retention rule or legal hold",
+                retention_rule=self.retention_rule,
+                legal_hold=self.legal_hold,
+            )
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,9 @@ class DeadlineExtendedFacts:
 
     def __post_init__(self) -> None:
         if not self.reasons or self.request.extended_due_on is None:
-            raise ReplyFactsError("an extension notice needs reasons and the new due date (Art. 12(3))",
-                                  reference=self.request.reference)
+            raise ReplyFactsError(
+                "an extension notice needs reasons and the new due date (Art. 12(3))", reference=self.request.reference
+            )
 
 
 @dataclass(frozen=True)
@@ -276,8 +280,9 @@ class RefusalFacts:
             raise ReplyFactsError("a refusal states its reasons (Art. 12(4))", reference=self.request.reference)
         staff_only = {RefusalReason.MANIFESTLY_UNFOUNDED, RefusalReason.EXCESSIVE}
         if staff_only.intersection(self.reasons) and not (self.explanation or "").strip():
-            raise ReplyFactsError("an Art. 12(5) refusal needs staff's written reason",
-                                  reference=self.request.reference)
+            raise ReplyFactsError(
+                "an Art. 12(5) refusal needs staff's written reason", reference=self.request.reference
+            )
 
 
 @dataclass(frozen=True)
@@ -295,8 +300,9 @@ class RecipientNoticeFacts:
 
     def __post_init__(self) -> None:
         if self.action not in (Right.RECTIFICATION, Right.ERASURE, Right.RESTRICTION):
-            raise ReplyFactsError("Art. 19 covers rectification, erasure and restriction only",
-                                  action=self.action.value)
+            raise ReplyFactsError(
+                "Art. 19 covers rectification, erasure and restriction only", action=self.action.value
+            )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.deadlines import add_months, riga_date
@@ -26,25 +26,29 @@ def scan_deadlines(cmd: c.ScanDeadlines, engine: Engine) -> int:
     date) and one overdue alert per request. "Without undue delay": a month is the
     ceiling, not the target (Art. 12(3)). Returns the number of jobs offered; the job
     queue's de-duplication keys make repeated scans harmless."""
-    thresholds = sorted(engine.reminder_days)
-    horizon = cmd.today + timedelta(days=max(thresholds, default=0))
-    offered = 0
     with engine.uow() as uow:
-        for request_id, due_on in uow.requests.open_due_by(horizon):
-            days_left = (due_on - cmd.today).days
-            if days_left < 0:
-                uow.enqueue_job(
-                    "deadline_missed", {"request_id": request_id}, dedupe_key=f"overdue:{request_id}:{due_on}"
-                )
-            else:
-                threshold = next(t for t in thresholds if days_left <= t)
-                uow.enqueue_job(
-                    "deadline_reminder",
-                    {"request_id": request_id, "days_left": days_left},
-                    dedupe_key=f"reminder:{request_id}:{due_on}:{threshold}",
-                )
-            offered += 1
+        offered = offer_deadline_jobs(uow, engine, cmd.today)
         uow.commit()
+    return offered
+
+
+def offer_deadline_jobs(uow: UnitOfWork, engine: Engine, today: date) -> int:
+    """The scan inside the caller's unit of work (the worker runs it as a job)."""
+    thresholds = sorted(engine.reminder_days)
+    horizon = today + timedelta(days=max(thresholds, default=0))
+    offered = 0
+    for request_id, due_on in uow.requests.open_due_by(horizon):
+        days_left = (due_on - today).days
+        if days_left < 0:
+            uow.enqueue_job("deadline_missed", {"request_id": request_id}, dedupe_key=f"overdue:{request_id}:{due_on}")
+        else:
+            threshold = next(t for t in thresholds if days_left <= t)
+            uow.enqueue_job(
+                "deadline_reminder",
+                {"request_id": request_id, "days_left": days_left},
+                dedupe_key=f"reminder:{request_id}:{due_on}:{threshold}",
+            )
+        offered += 1
     return offered
 
 
@@ -101,21 +105,28 @@ def purge_closed_cases(cmd: c.PurgeClosedCases, engine: Engine) -> int:
     Events of a purged case keep their place in the audit chain with the personal data
     erased; the purge itself is recorded as an event naming the (random) case ids.
     """
-    cutoff = retention_cutoff(cmd.now, engine.profile.case_file_retention)
     purged = 0
     while True:
         with engine.uow() as uow:
-            ids = uow.cases.purge_closed_before(cutoff, limit=cmd.batch_size)
-            if not ids:
-                return purged
-            uow.record(
-                Event(
-                    EventType.CASES_PURGED,
-                    cmd.now,
-                    None,
-                    "system",
-                    {"count": len(ids), "request_ids": ids, "closed_before": cutoff.isoformat()},
-                )
-            )
+            ids = purge_batch(uow, engine, cmd.now, cmd.batch_size)
             uow.commit()
+        if not ids:
+            return purged
         purged += len(ids)
+
+
+def purge_batch(uow: UnitOfWork, engine: Engine, now: datetime, batch_size: int) -> list[str]:
+    """Purge one batch inside the caller's unit of work; returns the purged case ids."""
+    cutoff = retention_cutoff(now, engine.profile.case_file_retention)
+    ids = uow.cases.purge_closed_before(cutoff, limit=batch_size)
+    if ids:
+        uow.record(
+            Event(
+                EventType.CASES_PURGED,
+                now,
+                None,
+                "system",
+                {"count": len(ids), "request_ids": ids, "closed_before": cutoff.isoformat()},
+            )
+        )
+    return ids

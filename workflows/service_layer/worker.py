@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from workflows.domain.deadlines import riga_date
 from workflows.domain.errors import WorkflowError
-from workflows.service_layer import commands as c
 from workflows.service_layer import maintenance
 
 if TYPE_CHECKING:
@@ -42,13 +41,20 @@ class JobSource(Protocol):
 JobHandler = Callable[[Mapping[str, Any], Any, "Engine"], None]
 
 
+PURGE_BATCH = 500
+
+
 def _scan_deadlines(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-    # Runs its own transactions; the job completes in the worker's one.
-    maintenance.scan_deadlines(c.ScanDeadlines(today=riga_date(engine.clock.now())), engine)
+    maintenance.offer_deadline_jobs(uow, engine, riga_date(engine.clock.now()))
 
 
 def _purge(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-    maintenance.purge_closed_cases(c.PurgeClosedCases(now=engine.clock.now()), engine)
+    """One batch per job (one transaction each); a full batch queues the next one."""
+    now = engine.clock.now()
+    purged = maintenance.purge_batch(uow, engine, now, PURGE_BATCH)
+    if len(purged) == PURGE_BATCH:
+        round_ = int(payload.get("round", 0)) + 1
+        uow.enqueue_job("purge", {"round": round_}, dedupe_key=f"purge:{riga_date(now).isoformat()}:{round_}")
 
 
 DEFAULT_JOB_HANDLERS: dict[str, JobHandler] = {

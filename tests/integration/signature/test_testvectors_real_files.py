@@ -49,7 +49,9 @@ def _replace_entry(container: bytes, name: str, content: bytes) -> bytes:
 
 def test_verified_customer_eid_signature_passes_as_qes_on_the_day_after_signing() -> None:
     report = validate_file(
-        _read("lv-qes-2021.edoc"), filename="lv-qes-2021.edoc", store=_snapshot_2023(),
+        _read("lv-qes-2021.edoc"),
+        filename="lv-qes-2021.edoc",
+        store=_snapshot_2023(),
         at=datetime(2021, 3, 5, tzinfo=UTC),
     )
     best = report.best

@@ -121,7 +121,7 @@ def test_too_many_entries_is_unusable() -> None:
 
 def test_legacy_edoc_1_is_unsupported_and_named() -> None:
     entries = [("_rels/.rels", b"<x/>", 8), ("EDoc/doc.txt", b"x", 8)]
-    with pytest.raises(UnsupportedFormat, match="EDOC 1.x"):
+    with pytest.raises(UnsupportedFormat, match=r"EDOC 1\.x"):
         read_asic(_zip(entries))
 
 

@@ -32,8 +32,11 @@ def _cert(*attrs: tuple[x509.ObjectIdentifier, str]) -> x509.Certificate:
 
 def test_verified_customer_is_identified_by_pnolv_semantics_identifier() -> None:
     cert = _cert(
-        (NameOID.COUNTRY_NAME, "LV"), (NameOID.COMMON_NAME, "Privātpersona"),
-        (NameOID.GIVEN_NAME, "ANNA"), (NameOID.SURNAME, "BĒRZIŅA"), (NameOID.SERIAL_NUMBER, "PNOLV-010203-12345"),
+        (NameOID.COUNTRY_NAME, "LV"),
+        (NameOID.COMMON_NAME, "Privātpersona"),
+        (NameOID.GIVEN_NAME, "ANNA"),
+        (NameOID.SURNAME, "BĒRZIŅA"),
+        (NameOID.SERIAL_NUMBER, "PNOLV-010203-12345"),
     )
     signer = signer_from_certificate(cert)
     assert signer.semantics_identifier == "PNOLV-010203-12345"
@@ -59,8 +62,10 @@ def test_common_name_never_becomes_the_identity() -> None:
 
 def test_company_seal_is_a_legal_person() -> None:
     cert = _cert(
-        (NameOID.COUNTRY_NAME, "LV"), (NameOID.ORGANIZATION_NAME, "Veikals SIA"),
-        (NameOID.ORGANIZATION_IDENTIFIER, "NTRLV-40000000000"), (NameOID.COMMON_NAME, "Veikals e-zīmogs"),
+        (NameOID.COUNTRY_NAME, "LV"),
+        (NameOID.ORGANIZATION_NAME, "Veikals SIA"),
+        (NameOID.ORGANIZATION_IDENTIFIER, "NTRLV-40000000000"),
+        (NameOID.COMMON_NAME, "Veikals e-zīmogs"),
     )
     signer = signer_from_certificate(cert)
     assert not signer.is_natural_person

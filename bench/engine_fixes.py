@@ -1,0 +1,95 @@
+"""Candidate fixes for the deadline lists, measured on the same data as the real queries.
+
+Nothing here changes the project: the bounded due-soon query is a copy of what
+``RequestQueries.due_soon`` would send if it bounded the window in SQL, and the
+candidate index is created on the benchmark database only and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+import engine_lists
+from workflows.adapters.orm import requests
+
+CANDIDATE_INDEX = "ix_bench_open_due_reference"
+_COLUMNS = (
+    "id",
+    "reference",
+    "rights",
+    "channel",
+    "language",
+    "state",
+    "received_at",
+    "effective_due_on",
+    "extended_due_on",
+    "verified_method",
+    "attention",
+    "closed_at",
+)
+
+
+def list_sizes(engine: Engine, today: date) -> dict[str, int]:
+    """How many open requests each list would hold without its 200-row limit."""
+    open_requests = requests.c.closed_at.is_(None)
+    due = requests.c.effective_due_on
+    with engine.connect() as connection:
+        overdue = connection.execute(select(func.count()).where(open_requests, due < today)).scalar_one()
+        soon = connection.execute(
+            select(func.count()).where(open_requests, due >= today, due <= today + timedelta(days=7))
+        ).scalar_one()
+        total_open = connection.execute(select(func.count()).where(open_requests)).scalar_one()
+    return {"open": int(total_open), "overdue": int(overdue), "due_soon_7_days": int(soon)}
+
+
+def bounded_due_soon(engine: Engine, today: date, *, days: int = 7, limit: int = 200) -> list[Any]:
+    """Due soon with both ends of the window in SQL, so overdue rows cannot crowd it out."""
+    due = requests.c.effective_due_on
+    query = (
+        select(*(requests.c[name] for name in _COLUMNS))
+        .where(requests.c.closed_at.is_(None), due >= today, due <= today + timedelta(days=days))
+        .order_by(due, requests.c.reference)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query))
+
+
+def _plan(engine: Engine, call: Any) -> str:
+    statement, parameters = engine_lists._captured_statement(engine, call)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return "\n".join(str(r[-1]) for r in rows)
+        rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters).all()
+        return "\n".join(str(r[0]) for r in rows)
+
+
+def _timed_set(engine: Engine, today: date, runs: int) -> dict[str, Any]:
+    timings = [*engine_lists.measure(engine, today, runs)]
+    timings.append(engine_lists.time_list("bounded due_soon (candidate)", lambda: bounded_due_soon(engine, today), runs))
+    plans = {
+        "overdue": _plan(engine, lambda: engine_lists.RequestQueries(engine).overdue(today)),
+        "bounded_due_soon": _plan(engine, lambda: bounded_due_soon(engine, today)),
+    }
+    return {"lists": [t.__dict__ for t in timings], "plans": plans}
+
+
+def measure(engine: Engine, today: date, runs: int) -> dict[str, Any]:
+    """The bounded query on today's schema, then everything again with the candidate index."""
+    result: dict[str, Any] = {"list_sizes": list_sizes(engine, today)}
+    result["schema_as_is"] = _timed_set(engine, today, runs)
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"CREATE INDEX {CANDIDATE_INDEX} ON requests (effective_due_on, reference) WHERE closed_at IS NULL")
+        )
+        connection.execute(text("ANALYZE requests"))
+    try:
+        result["with_candidate_index"] = _timed_set(engine, today, runs)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP INDEX {CANDIDATE_INDEX}"))
+    return result
