@@ -104,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="purge case files past their retention period")
     purge.set_defaults(handler=_purge)
 
+    trust = sub.add_parser("trust", help="EU trusted lists used to validate qualified signatures")
+    trust_sub = trust.add_subparsers(metavar="ACTION")
+    refresh = trust_sub.add_parser(
+        "refresh", help="download and verify fresh lists; keep the last good ones on failure"
+    )
+    refresh.add_argument("--dir", help="trust directory (default: [signature] trust_dir)")
+    refresh.add_argument("--territory", action="append", default=None, help="national list to fetch (default LV)")
+    refresh.set_defaults(handler=_trust_refresh)
+
     sub.add_parser("verify", help="validate a signed file: rightsdesk verify FILE [--trust DIR] [--json]")
     return parser
 
@@ -323,3 +332,38 @@ def _purge(options: argparse.Namespace) -> int:
     retention = app.engine.profile.case_file_retention
     print(f"Purged {purged} closed case(s) older than the case-file retention ({retention}).")
     return EXIT_OK
+
+
+def _trust_refresh(options: argparse.Namespace) -> int:
+    from signature.errors import TrustListError
+    from signature.trust_refresh import refresh
+
+    settings = _settings(options)
+    trust_dir = Path(options.dir) if options.dir else settings.resolve(settings.signature.trust_dir)
+    seeded = _seed_lotl_signers(trust_dir)
+    if seeded:
+        print(f"Pinned {seeded} EU LOTL signing certificate(s) (as announced in the Official Journal) in {trust_dir}.")
+    try:
+        store = refresh(trust_dir, territories=options.territory or ["LV"])
+    except TrustListError as error:
+        print(f"rightsdesk: trusted lists not refreshed, the last good snapshot stays: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"Trusted lists refreshed in {trust_dir}: {len(store.lists)} list(s) verified.")
+    return EXIT_OK
+
+
+def _seed_lotl_signers(trust_dir: Path) -> int:
+    """A new trust directory starts from the LOTL signers pyHanko ships (OJ-announced)."""
+    from importlib import resources
+
+    target = trust_dir / "lotl-signers"
+    if target.is_dir() and any(target.glob("*.pem")):
+        return 0
+    target.mkdir(parents=True, exist_ok=True)
+    bundled = resources.files("pyhanko.sign.validation.qualified") / "lotl-certs"
+    count = 0
+    for entry in bundled.iterdir():
+        if entry.name.endswith((".pem", ".crt", ".cer")):
+            (target / (Path(entry.name).stem + ".pem")).write_bytes(entry.read_bytes())
+            count += 1
+    return count

@@ -72,6 +72,13 @@ class StaffSettings(_Section):
     """Where deadline reminders and delivery problems go; empty: shown in the console only."""
 
 
+class SignatureSettings(_Section):
+    trust_dir: str = "rightsdesk-data/trust"
+    """Trusted-list snapshot (EU LOTL, national lists, pinned LOTL signers)."""
+    online: bool = False
+    """Fetch OCSP/CRL/AIA during validation; off by default (offline, reproducible)."""
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -83,6 +90,7 @@ class Settings(_Section):
     serve: ServeSettings = ServeSettings()
     worker: WorkerSettings = WorkerSettings()
     staff: StaffSettings = StaffSettings()
+    signature: SignatureSettings = SignatureSettings()
     logging: LoggingSettings = LoggingSettings()
 
     source: str = "built-in defaults"

@@ -185,7 +185,7 @@ def approve_action(cmd: c.ApproveAction, engine: Engine) -> None:
         action = uow.actions.get(cmd.action_id, for_update=True)
         action.approve(by=cmd.actor, at=engine.clock.now())
         uow.enqueue_job("execute_action", {"action_id": action.id}, dedupe_key=f"execute:{action.id}")
-        _resume_if_nothing_waits(uow, engine, action.request_id, cmd.actor)
+        _resume_if_nothing_waits(uow, engine, action, cmd.actor)
         uow.commit()
 
 
@@ -193,13 +193,16 @@ def reject_action(cmd: c.RejectAction, engine: Engine) -> None:
     with engine.uow() as uow:
         action = uow.actions.get(cmd.action_id, for_update=True)
         action.reject(by=cmd.actor, at=engine.clock.now(), reason=cmd.reason)
-        _resume_if_nothing_waits(uow, engine, action.request_id, cmd.actor)
+        _resume_if_nothing_waits(uow, engine, action, cmd.actor)
         uow.commit()
 
 
-def _resume_if_nothing_waits(uow: UnitOfWork, engine: Engine, request_id: str, actor: str) -> None:
-    request = uow.requests.get(request_id, for_update=True)
-    waiting = [a for a in uow.actions.for_request(request_id) if a.status == "awaiting_approval"]
+def _resume_if_nothing_waits(uow: UnitOfWork, engine: Engine, decided: Action, actor: str) -> None:
+    request = uow.requests.get(decided.request_id, for_update=True)
+    # The decided action is saved only on commit, so its row still says "awaiting_approval":
+    # judge it by the object in hand, the others by their rows.
+    others = [a for a in uow.actions.for_request(decided.request_id) if a.id != decided.id]
+    waiting = [a for a in others if a.status == "awaiting_approval"]
     if not waiting and request.state is State.AWAITING_APPROVAL:
         request.resume(at=engine.clock.now(), actor=actor)
 
