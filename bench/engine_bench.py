@@ -29,11 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
-
 import engine_data
+import engine_fixes
 import engine_lists
 import engine_transitions
+from sqlalchemy import Engine, text
+
 from workflows.adapters import migrate
 from workflows.adapters.database import make_engine
 from workflows.domain.deadlines import riga_date
@@ -136,6 +137,18 @@ def bench_database(label: str, url: str, args: argparse.Namespace, workdir: Path
         for name, text_plan in plans.items():
             say(f"[{label}] plan of {name}:\n{text_plan}\n")
 
+        if args.fixes:
+            say(f"[{label}] candidate fixes (bounded due_soon, index on (effective_due_on, reference)) ...")
+            fixes = engine_fixes.measure(engine, today, args.runs)
+            result["candidate_fixes"] = fixes
+            say(f"[{label}] list sizes without the limit: {fixes['list_sizes']}")
+            for variant in ("schema_as_is", "with_candidate_index"):
+                for t in fixes[variant]["lists"]:
+                    timing = f"median {t['median_ms']} ms, p95 {t['p95_ms']} ms, {t['rows']} rows"
+                    say(f"[{label}]   {variant}: {t['name']}: {timing}")
+                for name, text_plan in fixes[variant]["plans"].items():
+                    say(f"[{label}]   {variant} plan of {name}:\n{text_plan}\n")
+
         references = loaded.candidate_references
         result["transitions"] = []
         offset = 0
@@ -197,6 +210,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=50, help="timed runs of each list query (default 50)")
     parser.add_argument(
         "--processes", type=int, nargs="*", default=[1, 4], help="worker process counts to measure (default 1 4)"
+    )
+    parser.add_argument(
+        "--no-fixes", dest="fixes", action="store_false", help="skip measuring the candidate list fixes"
     )
     args = parser.parse_args(argv)
     if not args.sqlite and not args.postgres:

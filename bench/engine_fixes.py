@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import engine_lists
 from sqlalchemy import Engine, func, select, text
 
-import engine_lists
 from workflows.adapters.orm import requests
 
 CANDIDATE_INDEX = "ix_bench_open_due_reference"
@@ -70,7 +70,9 @@ def _plan(engine: Engine, call: Any) -> str:
 
 def _timed_set(engine: Engine, today: date, runs: int, *, with_real_queries: bool) -> dict[str, Any]:
     timings = [*engine_lists.measure(engine, today, runs)] if with_real_queries else []
-    timings.append(engine_lists.time_list("bounded due_soon (candidate)", lambda: bounded_due_soon(engine, today), runs))
+    timings.append(
+        engine_lists.time_list("bounded due_soon (candidate)", lambda: bounded_due_soon(engine, today), runs)
+    )
     plans = {
         "overdue": _plan(engine, lambda: engine_lists.RequestQueries(engine).overdue(today)),
         "bounded_due_soon": _plan(engine, lambda: bounded_due_soon(engine, today)),

@@ -65,7 +65,7 @@ class _EngineCollector:
 
 def build_http_app(app: App, workers: list[Worker]) -> Starlette:
     registry = CollectorRegistry()
-    registry.register(_EngineCollector(app, workers))  # type: ignore[arg-type]
+    registry.register(_EngineCollector(app, workers))
 
     async def healthz(_: Request) -> Response:
         problems: dict[str, Any] = {}

@@ -34,7 +34,7 @@ class SqlCaseArchive:
         ).all()
         if not rows:
             return []
-        self._add_statistics(rows)
+        self._add_statistics(list(rows))
         ids = [str(r.id) for r in rows]
         audit.redact_case_events(self._connection, ids)
         # Actions go with their request (ON DELETE CASCADE); messages and outbox explicitly,

@@ -22,9 +22,12 @@ from workflows.service_layer.ports import Clock, UnitOfWork
 
 
 class RenderedReplyLike(Protocol):
-    subject: str
-    text: str
-    html: str
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
 
 
 class ReplyRenderer(Protocol):
