@@ -33,7 +33,7 @@ import engine_data
 import engine_fixes
 import engine_lists
 import engine_transitions
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from workflows.adapters import migrate
 from workflows.adapters.database import make_engine
@@ -87,6 +87,19 @@ def postgres_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def loading_engine(url: str) -> Engine:
+    """The engine for the bulk load only: on SQLite a large page cache, since random ids and
+    timestamps make index inserts random; the measurements use the project's own settings."""
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _big_cache(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA cache_size=-1048576")
+
+    return engine
+
+
 def analyze(engine: Engine) -> None:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
@@ -119,7 +132,11 @@ def bench_database(label: str, url: str, args: argparse.Namespace, workdir: Path
             if written % step < plan.batch_size:
                 say(f"[{label}]   {written:,} rows")
 
-        loaded = engine_data.load(engine, plan, progress=progress)
+        loader = loading_engine(url)
+        try:
+            loaded = engine_data.load(loader, plan, progress=progress)
+        finally:
+            loader.dispose()
         say(f"[{label}] loaded in {loaded.seconds:.1f} s ({loaded.rows / loaded.seconds:,.0f} rows/s); ANALYZE ...")
         started = time.perf_counter()
         analyze(engine)
@@ -138,7 +155,7 @@ def bench_database(label: str, url: str, args: argparse.Namespace, workdir: Path
             say(f"[{label}] plan of {name}:\n{text_plan}\n")
 
         if args.fixes:
-            say(f"[{label}] candidate fixes (bounded due_soon, index on (effective_due_on, reference)) ...")
+            say(f"[{label}] candidate fixes (bounded due_soon; ix_requests_closed_at WHERE closed_at IS NOT NULL) ...")
             fixes = engine_fixes.measure(engine, today, args.runs)
             result["candidate_fixes"] = fixes
             say(f"[{label}] list sizes without the limit: {fixes['list_sizes']}")
@@ -176,6 +193,16 @@ def table(results: list[dict[str, Any]]) -> str:
             verdict = "ok" if t["p95_ms"] < GOAL_MS else "MISSED"
             lines.append(
                 f"{r['database']:<12} {t['name']:<34} {t['median_ms']:>8.2f}ms {t['p95_ms']:>8.2f}ms"
+                f" {t['rows']:>6}  <{GOAL_MS:.0f} ms {verdict}"
+            )
+        fixes = r.get("candidate_fixes", {})
+        candidates = [("as-is", t) for t in fixes.get("schema_as_is", {}).get("lists", [])]
+        candidates += [("fix", t) for t in fixes.get("with_candidate_index", {}).get("lists", [])]
+        for variant, t in candidates:
+            verdict = "ok" if t["p95_ms"] < GOAL_MS else "MISSED"
+            name = f"{variant}: {t['name']}"[:34]
+            lines.append(
+                f"{r['database']:<12} {name:<34} {t['median_ms']:>8.2f}ms {t['p95_ms']:>8.2f}ms"
                 f" {t['rows']:>6}  <{GOAL_MS:.0f} ms {verdict}"
             )
         for t in r.get("transitions", []):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from rightsdesk.bootstrap import profile_path
@@ -54,6 +56,11 @@ def _check_calendar(settings: Settings, problems: list[str], summary: list[str])
 
 def _check_database(settings: Settings, problems: list[str], summary: list[str]) -> None:
     url = settings.database_url
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        # A check only looks: connecting would create the file (and its folder) here.
+        summary.append(f"database: {missing} does not exist yet; `rightsdesk init` or the first start creates it")
+        return
     try:
         engine = make_engine(url)
     except (ArgumentError, ImportError, ValueError) as error:
@@ -68,3 +75,15 @@ def _check_database(settings: Settings, problems: list[str], summary: list[str])
         problems.append(f"database.url: cannot connect: {type(error).__name__}: {str(error).splitlines()[0]}")
     finally:
         engine.dispose()
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names, if it does not exist (None for other databases)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path

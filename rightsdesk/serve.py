@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -102,6 +103,8 @@ def _worker_alive(worker: Worker, now: datetime, idle_seconds: float) -> bool:
 def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
     wanted = set(services)
     stop = threading.Event()
+    # Before anything starts, so that a SIGTERM at any moment ends in a clean stop.
+    _stop_on_signals(stop)
     workers: list[Worker] = []
     threads: list[threading.Thread] = []
     if "worker" in wanted:
@@ -127,7 +130,13 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
             )
             server = uvicorn.Server(config)
             log.info("listening on http://%s:%s (/healthz, /metrics)", host, port)
-            server.run()
+            # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again
+            # against the handlers it found: with the default ones that killed the process before
+            # the worker stopped (exit -15); ours turn it into a clean stop, and also stop a
+            # server that a signal reaches before uvicorn has put in its own handlers.
+            _stop_on_signals(stop, also=lambda: setattr(server, "should_exit", True))
+            if not stop.is_set():
+                server.run()
         else:
             _wait_for_signal(stop)
     finally:
@@ -137,13 +146,20 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
         app.close()
 
 
-def _wait_for_signal(stop: threading.Event) -> None:
-    import signal
+def _stop_on_signals(stop: threading.Event, *, also: Callable[[], None] | None = None) -> None:
+    """SIGTERM and SIGINT set ``stop`` and call ``also`` (only possible from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
 
     def _handler(_signum: int, _frame: object) -> None:
         stop.set()
+        if also is not None:
+            also()
 
     signal.signal(signal.SIGTERM, _handler)
     signal.signal(signal.SIGINT, _handler)
+
+
+def _wait_for_signal(stop: threading.Event) -> None:
     while not stop.wait(1.0):
         pass

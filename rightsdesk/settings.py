@@ -158,15 +158,27 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             ) from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigurationError(f"{path}: not valid TOML: {error}") from error
+    fixed = {"source": label, "base_dir": str(base_dir)}
+    # The file on its own first: a wrong value stays a problem even while an environment
+    # variable hides it, or it breaks the day the variable is removed.
+    problems = _problems({**data, **fixed}, label, {}) if path is not None else []
     overrides, origin = _env_overrides(environ)
+    merged = dict(data)
     for section, keys in overrides.items():
-        current = data.get(section)
-        data[section] = {**current, **keys} if isinstance(current, dict) else keys
+        current = merged.get(section)
+        merged[section] = {**current, **keys} if isinstance(current, dict) else keys
+    problems.extend(p for p in _problems({**merged, **fixed}, label, origin) if p not in problems)
+    if problems:
+        raise ConfigurationError(f"{label}: {len(problems)} problem(s) in the settings", problems)
+    return Settings.model_validate({**merged, **fixed})
+
+
+def _problems(data: Mapping[str, Any], label: str, origin: Mapping[tuple[str, str], str]) -> list[str]:
     try:
-        return Settings.model_validate({**data, "source": label, "base_dir": str(base_dir)})
+        Settings.model_validate(data)
     except ValidationError as error:
-        problems = [_describe(e, label, origin) for e in error.errors()]
-        raise ConfigurationError(f"{label}: {len(problems)} problem(s) in the settings", problems) from error
+        return [_describe(e, label, origin) for e in error.errors()]
+    return []
 
 
 def _describe(error: Any, label: str, origin: Mapping[tuple[str, str], str]) -> str:

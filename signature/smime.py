@@ -295,8 +295,8 @@ def validate_smime_message(raw: bytes, *, store: Any, at: datetime | None = None
     fmt = SignatureFormat.CADES_SMIME
     problem = _structure_problem(signed_data, detached=detached)
     if problem:
-        report = failed_report(fmt, SubIndication.FORMAT_FAILURE, problem)
-        return SmimeResult(ValidationReport(source, "S/MIME", (report,), validated_at=validated_at), None,
+        failure = failed_report(fmt, SubIndication.FORMAT_FAILURE, problem)
+        return SmimeResult(ValidationReport(source, "S/MIME", (failure,), validated_at=validated_at), None,
                            from_addresses)
     entity = (_canonical_crlf(shape.entity or b"") if detached
               else bytes(signed_data["encap_content_info"]["content"].native))

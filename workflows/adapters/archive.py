@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from workflows.adapters import audit
 from workflows.adapters.orm import messages, outbox, requests, statistics
+from workflows.domain.deadlines import riga_date
 
 
 class SqlCaseArchive:
@@ -49,11 +50,13 @@ class SqlCaseArchive:
         days: Counter[tuple[str, str, str, str]] = Counter()
         overdue: Counter[tuple[str, str, str, str]] = Counter()
         for row in rows:
+            # Due dates and months are Riga calendar days (Art. 12(3)); closed_at is UTC.
+            closed_on = riga_date(row.closed_at)
             for right in row.rights.split(","):
-                key = (row.closed_at.strftime("%Y-%m"), right, row.channel, row.state)
+                key = (closed_on.strftime("%Y-%m"), right, row.channel, row.state)
                 cases[key] += 1
                 days[key] += (row.closed_at - row.received_at).days
-                overdue[key] += int(row.closed_at.date() > row.effective_due_on)
+                overdue[key] += int(closed_on > row.effective_due_on)
         for key, count in cases.items():
             month, right, channel, outcome = key
             match = (

@@ -73,7 +73,8 @@ class Desk:
 
     def state(self, reference: str) -> str:
         with self.app.database.connect() as connection:
-            return str(connection.execute(select(requests.c.state).where(requests.c.reference == reference)).scalar_one())
+            query = select(requests.c.state).where(requests.c.reference == reference)
+            return str(connection.execute(query).scalar_one())
 
     def request_row(self, reference: str) -> Any:
         with self.app.database.connect() as connection:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -99,9 +100,7 @@ def test_incoming_message_is_kept_with_the_case(desk: Desk) -> None:
 
 
 def _extend(app: App, reference: str) -> None:
-    app.engine.handle(
-        c.ExtendDeadline(reference, (ExtensionReason.COMPLEXITY,), "CCTV from 14 shops to review", AGENT)
-    )
+    app.engine.handle(c.ExtendDeadline(reference, (ExtensionReason.COMPLEXITY,), "CCTV from 14 shops to review", AGENT))
 
 
 def test_extension_moves_the_effective_due_date(desk: Desk) -> None:
@@ -346,6 +345,31 @@ def test_purge_leaves_the_audit_chain_intact(desk: Desk, clock: FixedClock) -> N
     assert report.intact, report.problems
 
 
+def test_statistics_count_a_case_closed_after_riga_midnight_past_due_as_overdue(desk: Desk, clock: FixedClock) -> None:
+    # 00:30 in Riga the day after the due date is still the due date in UTC.
+    reference = desk.open_in_progress()
+    due_on = desk.request_row(reference).due_on
+    clock.current = datetime.combine(due_on + timedelta(days=1), time(0, 30), ZoneInfo("Europe/Riga"))
+    desk.app.engine.handle(c.CompleteRequest(reference, AGENT))
+    clock.advance(days=3 * 366 + 1)
+    desk.app.engine.handle(c.PurgeClosedCases(now=clock.now()))
+    with desk.app.database.connect() as connection:
+        [row] = connection.execute(select(statistics)).all()
+    assert row.overdue_cases == 1
+
+
+def test_statistics_count_a_case_in_the_riga_month_it_closed(desk: Desk, clock: FixedClock) -> None:
+    # 00:30 on 1 April in Riga is 31 March in UTC.
+    reference = desk.open_in_progress()
+    clock.current = datetime(2026, 4, 1, 0, 30, tzinfo=ZoneInfo("Europe/Riga"))
+    desk.app.engine.handle(c.CompleteRequest(reference, AGENT))
+    clock.advance(days=3 * 366 + 1)
+    desk.app.engine.handle(c.PurgeClosedCases(now=clock.now()))
+    with desk.app.database.connect() as connection:
+        [row] = connection.execute(select(statistics)).all()
+    assert row.month == "2026-04"
+
+
 def test_purge_keeps_a_case_closed_within_its_retention(desk: Desk, clock: FixedClock) -> None:
     reference = desk.open_in_progress()
     desk.app.engine.handle(c.CompleteRequest(reference, AGENT))
@@ -398,6 +422,6 @@ def test_detail_shows_the_timeline_messages_and_actions(desk: Desk) -> None:
     desk.app.engine.handle(c.PlanAction(reference, ActionKind.ERASE, {"records": 12}, AGENT))
     detail = desk.app.queries.detail(reference)
     assert detail["request"]["reference"] == reference
-    assert [e["type"] for e in detail["events"]][0] == "RequestReceived"
+    assert detail["events"][0]["type"] == "RequestReceived"
     assert {m["direction"] for m in detail["messages"]} == {"in", "out"}
     assert [a["kind"] for a in detail["actions"]] == ["erase"]

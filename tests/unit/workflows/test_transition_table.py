@@ -8,6 +8,7 @@ exactly once in the audit trail (Art. 5(2) accountability).
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -169,10 +170,8 @@ def test_each_state_change_records_exactly_one_state_changed_event(
     request.verified = None
     for _name, call in ops:
         before_state, before_changes = request.state, _state_changes(request)
-        try:
+        with contextlib.suppress(IllegalTransition, ExtensionNotAllowed):
             call(request, RECEIVED_AT)
-        except (IllegalTransition, ExtensionNotAllowed):
-            pass
         moved = request.state is not before_state
         assert _state_changes(request) - before_changes == (1 if moved else 0)
         if moved:
