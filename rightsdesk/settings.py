@@ -52,13 +52,13 @@ class DeadlineSettings(_Section):
         return value
 
 
-Service = Literal["web", "worker"]
+Service = Literal["web", "worker", "smtp"]
 
 
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    services: tuple[Service, ...] = ("web", "worker")
+    services: tuple[Service, ...] = ("web", "worker", "smtp")
 
 
 class WorkerSettings(_Section):
@@ -70,6 +70,36 @@ class WorkerSettings(_Section):
 class StaffSettings(_Section):
     alert_email: str | None = None
     """Where deadline reminders and delivery problems go; empty: shown in the console only."""
+
+
+class SmtpInSettings(_Section):
+    """The SMTP (or LMTP) server customers' mail reaches; see mail_intake.config."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    recipients: tuple[str, ...] = ("privacy@example.lv",)
+    lmtp: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    require_starttls: bool = False
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_recipients: int = Field(default=20, ge=1, le=1000)
+    hostname: str = "rightsdesk.local"
+
+
+class SmtpOutSettings(_Section):
+    """The relay replies go out through. The password is best given as RIGHTSDESK_SMTP_OUT__PASSWORD."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    starttls: bool = False
+    use_tls: bool = False
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    from_address: str = "privacy@example.lv"
+    from_name: str = ""
+    message_id_domain: str = "rightsdesk.local"
 
 
 class SignatureSettings(_Section):
@@ -91,6 +121,8 @@ class Settings(_Section):
     worker: WorkerSettings = WorkerSettings()
     staff: StaffSettings = StaffSettings()
     signature: SignatureSettings = SignatureSettings()
+    smtp_in: SmtpInSettings = SmtpInSettings()
+    smtp_out: SmtpOutSettings = SmtpOutSettings()
     logging: LoggingSettings = LoggingSettings()
 
     source: str = "built-in defaults"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -228,6 +229,27 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_outbox_ready", "status", "next_attempt_at"),
+)
+
+# Raw inbound e-mail, stored before the SMTP server answers 250 and processed by the
+# worker. A message that cannot be processed stays here, quarantined, with its reason.
+inbound_mail = Table(
+    "inbound_mail",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("peer", String(100)),
+    Column("mail_from", String(320), nullable=False),
+    Column("rcpt_to", JSON, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("raw", LargeBinary().with_variant(LargeBinary(2**32 - 1), "mysql"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("message_id", String(500)),
+    Column("request_id", Id, ForeignKey("requests.id", ondelete="SET NULL"), index=True),
+    Column("processed_at", UtcDateTime),
+    Index("ix_inbound_mail_status", "status", "received_at"),
 )
 
 # Anonymous statistics kept after a case is purged: counts only, no identifiers.

@@ -161,7 +161,9 @@ class RequestQueries:
                 .select_from(requests)
                 .where(requests.c.closed_at.is_(None), requests.c.effective_due_on < today)
             ).scalar_one()
-            job_counts: dict[str, int] = dict(connection.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all())
+            job_counts: dict[str, int] = dict(
+                connection.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+            )
             outbox_counts: dict[str, int] = dict(
                 connection.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
             )

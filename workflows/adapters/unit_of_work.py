@@ -1,7 +1,15 @@
-"""The SQL unit of work: one database transaction per command."""
+"""The SQL unit of work: one database transaction per command.
+
+A unit of work opened while another is active in the same context *joins* it: the
+inner ``commit()`` only flushes (saves aggregates, chains events) and the outer one
+commits. This is how a worker job runs commands (e.g. processing an e-mail opens a
+request) and completes the job in one transaction — and why nested use can never
+deadlock on SQLite's single writer lock.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -13,10 +21,26 @@ from sqlalchemy import Connection, Engine
 from workflows.adapters import audit, job_queue
 from workflows.adapters import outbox as outbox_table
 from workflows.adapters.archive import SqlCaseArchive
+from workflows.adapters.inbound_mail import SqlInboundMail
 from workflows.adapters.repository import SqlActionRepository, SqlMessageLog, SqlRequestRepository, Tracker
 from workflows.domain.events import Event
 from workflows.domain.messages import Message
 from workflows.domain.request import RightsRequest
+
+_ACTIVE: contextvars.ContextVar[SqlUnitOfWork | None] = contextvars.ContextVar("rightsdesk_uow", default=None)
+
+
+class _JoinedUnitOfWork:
+    """The view of an outer unit of work that an inner ``with`` block gets."""
+
+    def __init__(self, outer: SqlUnitOfWork) -> None:
+        self._outer = outer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._outer, name)
+
+    def commit(self) -> None:
+        self._outer.flush()
 
 
 class SqlUnitOfWork:
@@ -26,6 +50,8 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._tracker = Tracker()
         self._loose_events: list[Event] = []
+        self._joined_to: SqlUnitOfWork | None = None
+        self._token: contextvars.Token[SqlUnitOfWork | None] | None = None
 
     @property
     def connection(self) -> Connection:
@@ -34,6 +60,12 @@ class SqlUnitOfWork:
         return self._connection
 
     def __enter__(self) -> SqlUnitOfWork:
+        outer = _ACTIVE.get()
+        if outer is not None:
+            self._joined_to = outer
+            return _JoinedUnitOfWork(outer)  # type: ignore[return-value]
+        self._joined_to = None
+        self._token = _ACTIVE.set(self)
         self._connection = self._engine.connect()
         self._connection.begin()
         self._tracker = Tracker()
@@ -42,11 +74,17 @@ class SqlUnitOfWork:
         self.actions = SqlActionRepository(self._connection, self._tracker)
         self.messages = SqlMessageLog(self._connection)
         self.cases = SqlCaseArchive(self._connection)
+        self.inbound = SqlInboundMail(self._connection)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._joined_to is not None:
+            return  # the outer unit of work decides
+        if self._token is not None:
+            _ACTIVE.reset(self._token)
+            self._token = None
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -62,6 +100,11 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Save every changed aggregate, chain its events, and commit — all or nothing."""
+        self.flush()
+        self.connection.commit()
+
+    def flush(self) -> None:
+        """Save every changed aggregate and chain its events, without committing."""
         connection = self.connection
         for aggregate in self._tracker.changed():
             if isinstance(aggregate, RightsRequest):
@@ -72,7 +115,6 @@ class SqlUnitOfWork:
         pending.extend(self._loose_events)
         pending.sort(key=lambda e: e.occurred_at)
         audit.append(connection, pending, recorded_at=self._now())
-        connection.commit()
         self._tracker.clear()
         self._loose_events.clear()
 

@@ -66,6 +66,8 @@ class Engine:
 
 _HANDLERS: dict[type, Callable[[Any, Engine], Any]] = {
     c.OpenRequest: handlers.open_request,
+    c.StoreInboundEmail: handlers.store_inbound_email,
+    c.ReceiveMessage: handlers.receive_message,
     c.RecordIdentityEvidence: handlers.record_identity,
     c.RecordVerificationFailure: handlers.record_verification_failure,
     c.FlagForStaff: handlers.flag_for_staff,

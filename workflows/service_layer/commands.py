@@ -32,6 +32,32 @@ class OpenRequest:
 
 
 @dataclass(frozen=True)
+class StoreInboundEmail:
+    """Keep a raw e-mail durably and queue its processing; the SMTP server answers 250
+    only after this commits. Returns the stored mail's id."""
+
+    raw: bytes
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+    received_at: datetime
+    peer: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveMessage:
+    """A message in an existing case (a reply in the thread, a chat message)."""
+
+    reference: str
+    channel: Channel
+    received_at: datetime
+    subject: str
+    text: str
+    sender: str | None = None
+    external_id: str | None = None
+    actor: str = "customer"
+
+
+@dataclass(frozen=True)
 class RecordIdentityEvidence:
     reference: str
     verified: VerifiedIdentity

@@ -3,6 +3,7 @@ outgoing messages, and commits them together with the events it caused."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from workflows.domain.actions import Action
@@ -91,6 +92,58 @@ def _channel_control(request: RightsRequest, engine: Engine) -> VerifiedIdentity
         email=request.claimed.email,
         phone=request.claimed.phone,
     )
+
+
+def store_inbound_email(cmd: c.StoreInboundEmail, engine: Engine) -> str:
+    """Durably keep the raw message and queue its processing, in one transaction."""
+    mail_id = engine.new_id()
+    with engine.uow() as uow:
+        uow.inbound.add(
+            mail_id=mail_id,
+            received_at=cmd.received_at,
+            peer=cmd.peer,
+            mail_from=cmd.mail_from,
+            rcpt_to=cmd.rcpt_to,
+            raw=cmd.raw,
+            sha256=hashlib.sha256(cmd.raw).hexdigest(),
+            message_id=_header_message_id(cmd.raw),
+        )
+        uow.enqueue_job("process_email", {"mail_id": mail_id}, dedupe_key=f"process_email:{mail_id}")
+        uow.commit()
+    return mail_id
+
+
+def _header_message_id(raw: bytes) -> str | None:
+    """The Message-ID header, read cheaply from the header block (full parsing is the worker's)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip().decode("ascii", "replace")[:500] or None
+    return None
+
+
+def receive_message(cmd: c.ReceiveMessage, engine: Engine) -> str:
+    """File a message in its case; one that arrives after closing is flagged for staff."""
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        uow.messages.add(
+            Message(
+                id=engine.new_id(),
+                request_id=request.id,
+                direction=Direction.IN,
+                channel=cmd.channel,
+                created_at=cmd.received_at,
+                subject=cmd.subject,
+                text=cmd.text,
+                counterpart=cmd.sender,
+                external_id=cmd.external_id,
+            )
+        )
+        request.note_message(at=cmd.received_at, channel=cmd.channel, actor=cmd.actor)
+        if request.state.is_terminal:
+            request.flag_for_staff("a message arrived after the request was closed", at=cmd.received_at)
+        uow.commit()
+        return request.id
 
 
 def record_identity(cmd: c.RecordIdentityEvidence, engine: Engine) -> None:

@@ -40,6 +40,25 @@ class MessageLog(Protocol):
     def request_id_for_external(self, external_ids: list[str]) -> str | None: ...
 
 
+class InboundMailStore(Protocol):
+    def add(
+        self,
+        *,
+        mail_id: str,
+        received_at: datetime,
+        peer: str | None,
+        mail_from: str,
+        rcpt_to: tuple[str, ...],
+        raw: bytes,
+        sha256: str,
+        message_id: str | None,
+    ) -> None: ...
+    def get(self, mail_id: str) -> Any: ...
+    def mark(
+        self, mail_id: str, status: str, *, at: datetime, reason: str | None = None, request_id: str | None = None
+    ) -> None: ...
+
+
 class CaseArchive(Protocol):
     def purge_closed_before(self, cutoff: datetime, *, limit: int) -> list[str]:
         """Delete up to ``limit`` cases closed before ``cutoff``, keep anonymous statistics,
@@ -59,6 +78,8 @@ class UnitOfWork(Protocol):
     def messages(self) -> MessageLog: ...
     @property
     def cases(self) -> CaseArchive: ...
+    @property
+    def inbound(self) -> InboundMailStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
