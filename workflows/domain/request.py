@@ -107,8 +107,18 @@ class RightsRequest:
         self._move(State.AWAITING_IDENTITY, at, actor)
         self._record(EventType.IDENTITY_REQUESTED, at, actor, {"required_tier": int(self.required_tier)})
 
-    def record_identity(self, verified: VerifiedIdentity, *, at: datetime, actor: str = "system") -> None:
-        """Record authentication evidence; work starts once it is sufficient."""
+    def record_identity(
+        self,
+        verified: VerifiedIdentity,
+        *,
+        at: datetime,
+        actor: str = "system",
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record authentication evidence; work starts once it is sufficient.
+
+        ``evidence`` is what staff need to check it later (e.g. the signature report's
+        indication, qualification, signer and reason), kept in the audit event."""
         self._ensure_open()
         if self.verified is None or verified.tier >= self.verified.tier:
             self.verified = verified
@@ -121,14 +131,20 @@ class RightsRequest:
                 "tier": int(verified.tier),
                 "evidence_ref": verified.evidence_ref,
                 "verified_by": verified.verified_by,
+                **({"evidence": dict(evidence)} if evidence else {}),
             },
         )
         if self.identity_sufficient and self.state in (State.RECEIVED, State.AWAITING_IDENTITY):
             self._move(State.IN_PROGRESS, at, actor)
 
-    def record_verification_failure(self, reason: str, *, at: datetime, actor: str = "system") -> None:
+    def record_verification_failure(
+        self, reason: str, *, at: datetime, actor: str = "system", evidence: Mapping[str, Any] | None = None
+    ) -> None:
         self._ensure_open()
-        self._record(EventType.IDENTITY_VERIFICATION_FAILED, at, actor, {"reason": reason})
+        data: dict[str, Any] = {"reason": reason}
+        if evidence:
+            data["evidence"] = dict(evidence)
+        self._record(EventType.IDENTITY_VERIFICATION_FAILED, at, actor, data)
 
     def flag_for_staff(self, reason: str, *, at: datetime, actor: str = "system") -> None:
         self.attention = reason

@@ -25,6 +25,8 @@ class OpenRequest:
     details: Mapping[str, Any] = field(default_factory=dict)
     evidence: VerifiedIdentity | None = None
     """Identity evidence the channel already holds (e.g. a valid QES on the e-mail)."""
+    evidence_summary: Mapping[str, Any] = field(default_factory=dict)
+    """What staff need to re-check the evidence (e.g. the signature report), kept in the audit log."""
     actor: str = "customer"
     incoming_subject: str = ""
     incoming_text: str = ""
@@ -62,6 +64,7 @@ class RecordIdentityEvidence:
     reference: str
     verified: VerifiedIdentity
     actor: str = "system"
+    evidence_summary: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class RecordVerificationFailure:
     detail: str | None = None
     """For staff and the audit log: e.g. the signature report's reason."""
     actor: str = "system"
+    evidence_summary: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
             )
         evidence = cmd.evidence or _channel_control(request, engine)
         if evidence is not None:
-            request.record_identity(evidence, at=cmd.received_at, actor=cmd.actor)
+            request.record_identity(evidence, at=cmd.received_at, actor=cmd.actor, evidence=cmd.evidence_summary)
         if request.state is State.RECEIVED:
             request.ask_for_identity(at=cmd.received_at)
             facts: ReplyFacts = IdentityVerificationFacts(summarise(request), int(request.required_tier))
@@ -149,7 +149,7 @@ def receive_message(cmd: c.ReceiveMessage, engine: Engine) -> str:
 def record_identity(cmd: c.RecordIdentityEvidence, engine: Engine) -> None:
     with engine.uow() as uow:
         request = uow.requests.get_by_reference(cmd.reference, for_update=True)
-        request.record_identity(cmd.verified, at=engine.clock.now(), actor=cmd.actor)
+        request.record_identity(cmd.verified, at=engine.clock.now(), actor=cmd.actor, evidence=cmd.evidence_summary)
         uow.commit()
 
 
@@ -157,7 +157,9 @@ def record_verification_failure(cmd: c.RecordVerificationFailure, engine: Engine
     with engine.uow() as uow:
         request = uow.requests.get_by_reference(cmd.reference, for_update=True)
         detail = f"{cmd.failure}: {cmd.detail}" if cmd.detail else str(cmd.failure)
-        request.record_verification_failure(detail, at=engine.clock.now(), actor=cmd.actor)
+        request.record_verification_failure(
+            detail, at=engine.clock.now(), actor=cmd.actor, evidence=cmd.evidence_summary
+        )
         facts = VerificationFailedFacts(summarise(request), cmd.failure, int(request.required_tier))
         _queue_reply(uow, engine, request, facts)
         uow.commit()

@@ -98,6 +98,7 @@ class UnitOfWork(Protocol):
     def complete_job(self, job: Any, worker_id: str) -> None:
         """Mark a claimed job done in this transaction; fails if its lease was lost."""
         ...
+
     def record(self, event: Event) -> None:
         """Chain an event that belongs to no aggregate (e.g. a purge) on commit."""
         ...
