@@ -15,6 +15,7 @@ import engine_lists
 from sqlalchemy import Engine, func, select, text
 
 from workflows.adapters.orm import requests
+from workflows.adapters.queries import RequestQueries
 
 _COLUMNS = (
     "id",
@@ -74,7 +75,7 @@ def _timed_set(engine: Engine, today: date, runs: int, *, with_real_queries: boo
         engine_lists.time_list("bounded due_soon (candidate)", lambda: bounded_due_soon(engine, today), runs)
     )
     plans = {
-        "overdue": _plan(engine, lambda: engine_lists.RequestQueries(engine).overdue(today)),
+        "overdue": _plan(engine, lambda: RequestQueries(engine).overdue(today)),
         "bounded_due_soon": _plan(engine, lambda: bounded_due_soon(engine, today)),
     }
     return {"lists": [t.__dict__ for t in timings], "plans": plans}

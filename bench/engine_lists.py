@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -98,7 +98,7 @@ def explain(engine: Engine, today: date) -> dict[str, str]:
     return plans
 
 
-def _depth(rows: list[Any], row: Any) -> int:
+def _depth(rows: Sequence[Any], row: Any) -> int:
     """Indentation of an EXPLAIN QUERY PLAN row (columns: id, parent, notused, detail)."""
     parents = {r[0]: r[1] for r in rows}
     depth, parent = 0, row[1]

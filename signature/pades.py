@@ -105,14 +105,22 @@ def _format_problem(status: Any) -> tuple[Indication, SubIndication, str] | None
     return None
 
 
-def _validate(sig: Any, store: Any, *, at: datetime | None, online: bool, material: tuple[Any, Any, Any]) -> Any:
+def _validate(sig: Any, store: Any, *, at: datetime | None, online: bool, material: tuple[Any, Any, Any],
+              timestamp_at: datetime | None) -> Any:
+    """pyHanko's validation at ``at``; the signature time-stamp is checked at ``timestamp_at``.
+
+    At the same moment one validation context serves the signer and the time-stamp
+    (pyHanko's default): the TSA path may also use the signature's embedded
+    certificates, and the trust roots and revocation data are set up once.
+    """
     from pyhanko.sign.validation import validate_pdf_signature
 
     certs, ocsps, crls = material
     embedded_certs = list(sig.signed_data["certificates"] or ()) if sig.signed_data else []
     embedded_certs = [c.chosen for c in embedded_certs if c.name == "certificate"]
     vc = validation_context(store, at=at, online=online, certs=[*certs, *embedded_certs], ocsps=ocsps, crls=crls)
-    ts_vc = validation_context(store, at=at, online=online, certs=certs, ocsps=ocsps, crls=crls)
+    ts_vc = None if timestamp_at == at else validation_context(
+        store, at=timestamp_at, online=online, certs=certs, ocsps=ocsps, crls=crls)
     return validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=ts_vc,
                                   key_usage_settings=key_usage_constraints())
 
@@ -130,7 +138,7 @@ def _validate_signature(sig: Any, store: Any, *, at: datetime | None, online: bo
                         material: tuple[Any, Any, Any], validated_at: datetime, index: int) -> SignatureReport:
     sig_id = f"{sig.field_name or f'signature {index}'}"
     try:
-        status = _validate(sig, store, at=at, online=online, material=material)
+        status = _validate(sig, store, at=at, online=online, material=material, timestamp_at=at)
     except Exception as exc:  # pyHanko raises SignatureValidationError/PdfReadError/ValueError on malformed fields
         logger.debug("PDF signature %s unreadable: %s", sig_id, type(exc).__name__)
         return failed_report(_FMT, SubIndication.FORMAT_FAILURE,
@@ -141,7 +149,8 @@ def _validate_signature(sig: Any, store: Any, *, at: datetime | None, online: bo
     if _needs_past_validation(status) and evidence.source == "signature time-stamp" and evidence.moment:
         # Long-term validation: the time-stamp proves the signature existed at evidence.moment.
         try:
-            past = _validate(sig, store, at=evidence.moment, online=online, material=material)
+            past = _validate(sig, store, at=evidence.moment, online=online, material=material,
+                             timestamp_at=at)
         except Exception:
             past = None
         if past is not None and past.trusted and past.trust_problem_indic is None:

@@ -141,7 +141,28 @@ def _decode_cms(headers: Any, body: bytes) -> bytes:
 
 # -- CMS --------------------------------------------------------------------------
 
-def _load_signed_data(der: bytes) -> Any:
+@dataclass(frozen=True, slots=True)
+class _ParsedCms:
+    """A SignedData with the parts this module reads itself already parsed (see ``_load_signed_data``)."""
+
+    der: bytes
+    """The ContentInfo as received."""
+    signed_data: Any
+    certificates: tuple[Any, ...]
+    ocsps: tuple[Any, ...]
+    crls: tuple[Any, ...]
+
+
+def _load_signed_data(der: bytes) -> _ParsedCms:
+    """Parse the CMS SignedData (RFC 5652 clause 5.1), rejecting malformed input here.
+
+    asn1crypto parses lazily, and a full ``.native`` parse cost more than the rest
+    of the check. Parsed now is everything read outside pyHanko's guarded call in
+    ``_validate_cms``: the SignerInfo outline and eContent (format checks), the
+    embedded certificates in full (signer identity, qualification, the From check)
+    and the revocation values, so junk there is UnusableInput as before. Attribute
+    values are left to pyHanko: junk there is a FORMAT_FAILURE report.
+    """
     from asn1crypto import cms
 
     try:
@@ -149,15 +170,41 @@ def _load_signed_data(der: bytes) -> Any:
         if info["content_type"].native != "signed_data":
             raise UnusableInput("CMS is not SignedData", format_hint="cms")
         signed_data = info["content"]
-        signed_data.native  # noqa: B018 - force a full parse so garbage fails here
+        for signer_info in signed_data["signer_infos"]:
+            _parse_signer_info_outline(signer_info)
+        encap = signed_data["encap_content_info"]
+        encap["content_type"].native  # noqa: B018
+        encap["content"].native  # noqa: B018
+        certificates = tuple(choice.chosen for choice in signed_data["certificates"] or ()
+                             if choice.name == "certificate")
+        for certificate in certificates:
+            certificate.native  # noqa: B018 - read by the signer identity and qualification checks
+        ocsps, crls = _embedded_revocation(signed_data)
     except UnusableInput:
         raise
     except Exception as exc:  # asn1crypto raises ValueError/TypeError/KeyError on junk
         raise UnusableInput("not a CMS SignedData structure", format_hint="cms") from exc
-    return signed_data
+    return _ParsedCms(der, signed_data, certificates, ocsps, crls)
 
 
-def _embedded_revocation(signed_data: Any) -> tuple[list[Any], list[Any]]:
+def _parse_signer_info_outline(signer_info: Any) -> None:
+    """Parse a SignerInfo's fields and attribute list (RFC 5652 clause 5.3), not the attribute values.
+
+    Converting every attribute to Python values (the signature time-stamp token is a
+    whole CMS of its own) costs more than pyHanko's check; the values are read by
+    pyHanko inside ``_validate_cms``'s guarded call, where junk is a FORMAT_FAILURE.
+    """
+    signer_info["sid"].chosen  # noqa: B018 - parse now so junk fails here
+    for field in ("digest_algorithm", "signature_algorithm"):
+        signer_info[field]["algorithm"].dotted  # noqa: B018
+    signer_info["signature"].native  # noqa: B018
+    for attrs in (signer_info["signed_attrs"], signer_info["unsigned_attrs"]):
+        for attr in attrs or ():
+            attr["type"].dotted  # noqa: B018
+            len(attr["values"])
+
+
+def _embedded_revocation(signed_data: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """OCSP (RFC 5940 id-ri-ocsp-response) and CRLs carried in SignedData.crls."""
     from asn1crypto import ocsp as asn1_ocsp
 
@@ -168,7 +215,7 @@ def _embedded_revocation(signed_data: Any) -> tuple[list[Any], list[Any]]:
             crls.append(choice.chosen)
         elif choice.name == "other" and choice.chosen["other_rev_info_format"].dotted == "1.3.6.1.5.5.7.16.2":
             ocsps.append(asn1_ocsp.OCSPResponse.load(choice.chosen["other_rev_info"].dump()))
-    return ocsps, crls
+    return tuple(ocsps), tuple(crls)
 
 
 def _structure_problem(signed_data: Any, *, detached: bool) -> str | None:
@@ -185,20 +232,36 @@ def _structure_problem(signed_data: Any, *, detached: bool) -> str | None:
     return None
 
 
-def _validate_cms(signed_data: Any, content: bytes, *, store: Any, at: datetime | None, online: bool,
-                  fmt: SignatureFormat, validated_at: datetime, name: str) -> SignatureReport:
+def _detached_view(parsed: _ParsedCms, *, detached: bool) -> Any:
+    """The SignedData as pyHanko's detached check wants it: without eContent.
+
+    A detached signature has none already (``_structure_problem``), so it is used
+    as it is. An encapsulating one is re-read from its DER and its eContent
+    dropped: a ``copy()`` of the parsed tree would deep-copy and re-encode it all.
+    """
+    if detached:
+        return parsed.signed_data
     from asn1crypto import cms
+
+    view = cms.ContentInfo.load(parsed.der)["content"]
+    view["encap_content_info"] = cms.ContentInfo({"content_type": "data"})
+    return view
+
+
+def _validate_cms(parsed: _ParsedCms, content: bytes, *, detached: bool, store: Any, at: datetime | None,
+                  online: bool, fmt: SignatureFormat, validated_at: datetime, name: str) -> SignatureReport:
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
-    certs = [c.chosen for c in (signed_data["certificates"] or ()) if c.name == "certificate"]
-    ocsps, crls = _embedded_revocation(signed_data)
-    detached_view = signed_data.copy()
-    detached_view["encap_content_info"] = cms.ContentInfo({"content_type": "data"})
+    certs, ocsps, crls = parsed.certificates, parsed.ocsps, parsed.crls
+    detached_view = _detached_view(parsed, detached=detached)
 
     def run(moment: datetime | None, retroactive: bool) -> Any:
         vc = validation_context(store, at=moment, online=online, certs=certs, ocsps=ocsps, crls=crls,
                                 retroactive=retroactive)
-        ts_vc = validation_context(store, at=at, online=online, certs=certs, ocsps=ocsps, crls=crls)
+        # The signature time-stamp is always checked at the validation time. At that
+        # moment the signer's context is the same one: share it, as pyHanko does by default.
+        ts_vc = vc if moment == at and not retroactive else validation_context(
+            store, at=at, online=online, certs=certs, ocsps=ocsps, crls=crls)
         return asyncio.run(async_validate_detached_cms(
             content, detached_view, signer_validation_context=vc, ts_validation_context=ts_vc,
             key_usage_settings=key_usage_constraints()))
@@ -243,24 +306,21 @@ def validate_detached_p7s(p7s: bytes, content: bytes, *, store: Any, at: datetim
             der = base64.b64decode(b"".join(text.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise UnusableInput("not a CMS signature (neither DER nor base64)", format_hint="p7s") from exc
-    signed_data = _load_signed_data(der)
+    parsed = _load_signed_data(der)
     validated_at = at or now_utc()
     fmt = SignatureFormat.CADES_DETACHED
-    problem = _structure_problem(signed_data, detached=True)
+    problem = _structure_problem(parsed.signed_data, detached=True)
     sig = (failed_report(fmt, SubIndication.FORMAT_FAILURE, problem) if problem else
-           _validate_cms(signed_data, content, store=store, at=at, online=online, fmt=fmt,
+           _validate_cms(parsed, content, detached=True, store=store, at=at, online=online, fmt=fmt,
                          validated_at=validated_at, name="detached content"))
     return ValidationReport(source=source, container="CMS", signatures=(sig,), validated_at=validated_at)
 
 
-def _signer_emails(report: SignatureReport, signed_data: Any) -> set[str]:
-    from asn1crypto import x509 as asn1_x509
-
+def _signer_emails(report: SignatureReport, certificates: tuple[Any, ...]) -> set[str]:
     emails: set[str] = set()
     sha = report.signer.certificate_sha256 if report.signer else None
-    for choice in signed_data["certificates"] or ():
-        cert = choice.chosen
-        if not isinstance(cert, asn1_x509.Certificate) or cert.sha256.hex() != sha:
+    for cert in certificates:
+        if cert.sha256.hex() != sha:
             continue
         for name in cert.subject_alt_name_value.native if cert.subject_alt_name_value else ():
             if "@" in str(name):
@@ -289,7 +349,8 @@ def validate_smime_message(raw: bytes, *, store: Any, at: datetime | None = None
         raise UnusableInput("message cannot be parsed as MIME", format_hint="smime") from exc
     if shape is None:
         raise UnusableInput("the message carries no S/MIME signature", format_hint="smime")
-    signed_data = _load_signed_data(shape.cms)
+    parsed = _load_signed_data(shape.cms)
+    signed_data = parsed.signed_data
     validated_at = at or now_utc()
     detached = shape.kind == "multipart"
     fmt = SignatureFormat.CADES_SMIME
@@ -300,12 +361,12 @@ def validate_smime_message(raw: bytes, *, store: Any, at: datetime | None = None
                            from_addresses)
     entity = (_canonical_crlf(shape.entity or b"") if detached
               else bytes(signed_data["encap_content_info"]["content"].native))
-    sig = _validate_cms(signed_data, entity, store=store, at=at, online=online, fmt=fmt,
+    sig = _validate_cms(parsed, entity, detached=detached, store=store, at=at, online=online, fmt=fmt,
                         validated_at=validated_at, name="signed MIME entity")
     warnings: list[str] = []
     if shape.wrapped:
         warnings.append("the signed part is nested inside unsigned MIME parts; only the signed part counts")
-    emails = _signer_emails(sig, signed_data)
+    emails = _signer_emails(sig, parsed.certificates)
     if sig.signer is not None and from_addresses and not set(from_addresses) & emails:
         warnings.append("From header differs from the signer's certificate; the signer is who the certificate says")
     report = ValidationReport(source, "S/MIME", (sig,), warnings=tuple(warnings), validated_at=validated_at)

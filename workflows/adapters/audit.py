@@ -1,15 +1,19 @@
 """The hash-chained audit log (Art. 5(2) accountability).
 
-Each event row carries ``hash = SHA-256(prev_hash | seq | request | type | actor | time
-| data_digest)``, where ``data_digest = SHA-256(salt | canonical JSON of data)``. The
-``audit_head`` row holds the last sequence number and hash, so removing events from
-the end is noticed too. Appending locks the head row (``FOR UPDATE``; SQLite's
-IMMEDIATE transactions do the same), which orders all appends into one chain.
+Events are appended to one of :data:`CHAINS` hash chains; all events of a case go to the
+same chain (chosen from its id), events that belong to no case to chain 0. Each row
+carries ``hash = SHA-256(prev_hash | chain | position | case | type | actor | time |
+data_digest)`` with ``data_digest = SHA-256(salt | canonical JSON of data)``, and each
+chain's head row (``audit_head``) holds its last position and hash, so removing events
+from the end is noticed too. Appending locks the head rows involved (``FOR UPDATE``;
+SQLite's IMMEDIATE transactions serialise anyway): commands on cases in different
+chains commit side by side instead of queuing behind one lock. ``seq`` is a global
+number for people and ordering; within a chain it must grow with the position.
 
 Purging a closed case erases ``data`` and ``salt`` but keeps the digest: the chain
-still verifies, and the random salt means the digest reveals nothing about the
-erased personal data. A redaction is only legitimate for a case a later
-``CasesPurged`` event names; :func:`verify_chain` checks that too.
+still verifies, and the random salt means the digest reveals nothing about the erased
+personal data. A redaction is only legitimate for a case a ``CasesPurged`` event
+names; :func:`verify_chain` checks that too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import zlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +34,13 @@ from workflows.adapters.orm import audit_head, events
 from workflows.domain.events import Event, EventType
 
 GENESIS_HASH = "0" * 64
-_HEAD_ID = 1
+CHAINS = 16
+"""Number of chains; the initial migration creates their heads. Changing it is safe:
+each chain verifies on its own, and a case simply continues in its new chain."""
+
+
+def chain_of(request_id: str | None) -> int:
+    return 0 if request_id is None else zlib.crc32(request_id.encode()) % CHAINS
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:
@@ -50,52 +62,82 @@ def _timestamp(moment: datetime) -> str:
 
 
 def chain_hash(
-    prev_hash: str, seq: int, request_id: str | None, type_: str, actor: str, occurred_at: datetime, digest: str
+    prev_hash: str,
+    chain: int,
+    position: int,
+    request_id: str | None,
+    type_: str,
+    actor: str,
+    occurred_at: datetime,
+    digest: str,
 ) -> str:
-    header = "\x1f".join([prev_hash, str(seq), request_id or "", type_, actor, _timestamp(occurred_at), digest])
+    header = "\x1f".join(
+        [prev_hash, str(chain), str(position), request_id or "", type_, actor, _timestamp(occurred_at), digest]
+    )
     return hashlib.sha256(header.encode()).hexdigest()
 
 
-def ensure_genesis(connection: Connection) -> None:
-    """Create the chain head if the log is new (called by the initial migration)."""
-    if connection.execute(select(audit_head.c.id)).first() is None:
-        connection.execute(insert(audit_head).values(id=_HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
-
-
 def append(connection: Connection, new_events: Sequence[Event], *, recorded_at: datetime) -> None:
-    """Append events to the chain inside the caller's transaction."""
+    """Append events to their chains inside the caller's transaction."""
     if not new_events:
         return
-    head = connection.execute(
-        select(audit_head.c.last_seq, audit_head.c.last_hash).where(audit_head.c.id == _HEAD_ID).with_for_update()
-    ).one()
-    seq, prev_hash = int(head.last_seq), str(head.last_hash)
-    rows = []
+    by_chain: dict[int, list[Event]] = defaultdict(list)
     for event in new_events:
-        seq += 1
-        data = json.loads(canonical_json(event.data))
-        salt = secrets.token_hex(16)
-        digest = _digest(salt, data)
-        link = chain_hash(prev_hash, seq, event.request_id, str(event.type), event.actor, event.occurred_at, digest)
-        rows.append(
-            {
-                "seq": seq,
-                "request_id": event.request_id,
-                "type": str(event.type),
-                "actor": event.actor,
-                "occurred_at": event.occurred_at,
-                "recorded_at": recorded_at,
-                "data": data,
-                "data_salt": salt,
-                "data_digest": digest,
-                "redacted": False,
-                "prev_hash": prev_hash,
-                "hash": link,
-            }
+        by_chain[chain_of(event.request_id)].append(event)
+    # Lock heads in ascending order: two transactions never wait on each other in a cycle.
+    heads = {
+        int(row.id): (int(row.last_seq), str(row.last_hash), int(row.last_event))
+        for row in connection.execute(
+            select(audit_head.c.id, audit_head.c.last_seq, audit_head.c.last_hash, audit_head.c.last_event)
+            .where(audit_head.c.id.in_(sorted(by_chain)))
+            .order_by(audit_head.c.id)
+            .with_for_update()
         )
-        prev_hash = link
-    connection.execute(insert(events), rows)
-    connection.execute(update(audit_head).where(audit_head.c.id == _HEAD_ID).values(last_seq=seq, last_hash=prev_hash))
+    }
+    for chain in sorted(by_chain):
+        if chain not in heads:
+            connection.execute(insert(audit_head).values(id=chain, last_seq=0, last_hash=GENESIS_HASH, last_event=0))
+            heads[chain] = (0, GENESIS_HASH, 0)
+        position, prev_hash, prev_seq = heads[chain]
+        rows = []
+        for event in by_chain[chain]:
+            position += 1
+            data = json.loads(canonical_json(event.data))
+            salt = secrets.token_hex(16)
+            digest = _digest(salt, data)
+            link = chain_hash(
+                prev_hash, chain, position, event.request_id, str(event.type), event.actor, event.occurred_at, digest
+            )
+            rows.append(
+                {
+                    "chain": chain,
+                    "chain_seq": position,
+                    "request_id": event.request_id,
+                    "type": str(event.type),
+                    "actor": event.actor,
+                    "occurred_at": event.occurred_at,
+                    "recorded_at": recorded_at,
+                    "data": data,
+                    "data_salt": salt,
+                    "data_digest": digest,
+                    "redacted": False,
+                    "prev_hash": prev_hash,
+                    "hash": link,
+                }
+            )
+            prev_hash = link
+        # One row at a time: the global seq grows with the position, and each row names
+        # the seq of the one before it.
+        for row in rows:
+            inserted = connection.execute(
+                insert(events).values(prev_seq=prev_seq or None, **row).returning(events.c.seq)
+            )
+            prev_seq = int(inserted.scalar_one())
+        connection.execute(
+            update(audit_head)
+            .where(audit_head.c.id == chain)
+            .values(last_seq=position, last_hash=prev_hash, last_event=prev_seq)
+        )
 
 
 def redact_case_events(connection: Connection, request_ids: Iterable[str]) -> int:
@@ -131,70 +173,102 @@ class ChainReport:
         return not self.problems
 
 
-def _rows(connection: Connection, batch: int = 5000) -> Iterator[Any]:
+def _rows(connection: Connection, chain: int, batch: int = 5000) -> Iterator[Any]:
     after = 0
     while True:
-        chunk = connection.execute(select(events).where(events.c.seq > after).order_by(events.c.seq).limit(batch)).all()
+        chunk = connection.execute(
+            select(events)
+            .where(events.c.chain == chain, events.c.chain_seq > after)
+            .order_by(events.c.chain_seq)
+            .limit(batch)
+        ).all()
         if not chunk:
             return
         yield from chunk
-        after = int(chunk[-1].seq)
+        after = int(chunk[-1].chain_seq)
+
+
+@dataclass
+class _Walk:
+    problems: list[ChainProblem] = field(default_factory=list)
+    redacted: dict[int, str | None] = field(default_factory=dict)
+    purged_ids: set[str] = field(default_factory=set)
+    checked: int = 0
+    last_seq: int = 0
 
 
 def verify_chain(connection: Connection) -> ChainReport:
-    """Recompute every link; name each event that was changed, removed or reordered."""
-    problems: list[ChainProblem] = []
+    """Recompute every link of every chain; name each event that was changed, removed or reordered."""
+    walk = _Walk()
+    heads = {
+        int(r.id): (int(r.last_seq), str(r.last_hash), int(r.last_event))
+        for r in connection.execute(select(audit_head))
+    }
+    chains = set(heads) | {int(c) for (c,) in connection.execute(select(events.c.chain).distinct())}
+    for chain in sorted(chains):
+        _verify_one(connection, chain, heads.get(chain), walk)
+    for seq, request_id in walk.redacted.items():
+        if request_id not in walk.purged_ids:
+            walk.problems.append(ChainProblem(seq, "redacted, but no recorded purge names its case"))
+    return ChainReport(walk.checked, walk.last_seq, tuple(sorted(walk.problems, key=lambda p: p.seq)))
+
+
+def _verify_one(connection: Connection, chain: int, head: tuple[int, str, int] | None, walk: _Walk) -> None:
     seen_hashes: dict[str, int] = {}
-    redacted: dict[int, str | None] = {}
-    purged_ids: set[str] = set()
-    prev_hash, expected, checked = GENESIS_HASH, 1, 0
-    for row in _rows(connection):
-        checked += 1
-        seq = int(row.seq)
-        if seq != expected:
-            problems.append(ChainProblem(expected, f"missing: the log jumps from #{expected - 1} to #{seq}"))
+    prev_hash, expected, prev_seq = GENESIS_HASH, 1, 0
+    problems = walk.problems
+    for row in _rows(connection, chain):
+        walk.checked += 1
+        seq, position = int(row.seq), int(row.chain_seq)
+        walk.last_seq = max(walk.last_seq, seq)
+        if position != expected:
+            missing = int(row.prev_seq) if row.prev_seq is not None and int(row.prev_seq) != prev_seq else seq
+            problems.append(
+                ChainProblem(
+                    missing,
+                    f"missing: chain {chain} jumps from position {expected - 1} to {position} (before #{seq})",
+                )
+            )
+        if seq <= prev_seq:
+            problems.append(ChainProblem(seq, f"out of order: numbered before #{prev_seq}, which precedes it"))
         if row.prev_hash != prev_hash:
-            problems.append(ChainProblem(seq, _broken_link(row.prev_hash, seen_hashes, seq)))
+            problems.append(ChainProblem(seq, _broken_link(row.prev_hash, seen_hashes)))
         if row.redacted:
-            redacted[seq] = row.request_id
+            walk.redacted[seq] = row.request_id
         elif row.data is None or row.data_salt is None or _digest(row.data_salt, row.data) != row.data_digest:
             problems.append(ChainProblem(seq, "changed: its content no longer matches its digest"))
         recomputed = chain_hash(
-            row.prev_hash, seq, row.request_id, row.type, row.actor, row.occurred_at, row.data_digest
+            row.prev_hash, chain, position, row.request_id, row.type, row.actor, row.occurred_at, row.data_digest
         )
         if recomputed != row.hash:
-            problems.append(ChainProblem(seq, _changed_header(row)))
+            problems.append(ChainProblem(seq, _changed_header(row, chain)))
         if row.type == EventType.CASES_PURGED and row.data is not None:
-            purged_ids.update(row.data.get("request_ids", []))
+            walk.purged_ids.update(row.data.get("request_ids", []))
         seen_hashes[row.hash] = seq
-        prev_hash, expected = row.hash, seq + 1
-    for seq, request_id in redacted.items():
-        if request_id not in purged_ids:
-            problems.append(ChainProblem(seq, "redacted, but no recorded purge names its case"))
-    head = connection.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).one_or_none()
-    last_seq = expected - 1
-    if head is not None and (int(head.last_seq) != last_seq or head.last_hash != prev_hash):
+        prev_hash, expected, prev_seq = row.hash, position + 1, seq
+    last_position = expected - 1
+    if head is not None and (head[0] != last_position or head[1] != prev_hash):
         problems.append(
             ChainProblem(
-                int(head.last_seq),
-                f"missing: the chain head records #{head.last_seq} but the log ends at #{last_seq}"
+                head[2] if head[2] != prev_seq else prev_seq + 1,
+                f"missing: chain {chain}'s head records position {head[0]} but the log ends at {last_position}"
                 " (events were removed from the end, or the head was changed)",
             )
         )
-    return ChainReport(checked, last_seq, tuple(sorted(problems, key=lambda p: p.seq)))
 
 
-def _broken_link(prev_hash: str, seen_hashes: Mapping[str, int], seq: int) -> str:
+def _broken_link(prev_hash: str, seen_hashes: Mapping[str, int]) -> str:
     follows = seen_hashes.get(prev_hash)
     if follows is not None:
-        return f"out of order: it was written after #{follows}, not after #{seq - 1}"
+        return f"out of order: it was written right after #{follows}"
     return "does not follow the event before it: events before it were changed, removed or reordered"
 
 
-def _changed_header(row: Any) -> str:
-    for candidate in range(max(1, int(row.seq) - 50), int(row.seq) + 51):
-        if candidate != row.seq and row.hash == chain_hash(
-            row.prev_hash, candidate, row.request_id, row.type, row.actor, row.occurred_at, row.data_digest
+def _changed_header(row: Any, chain: int) -> str:
+    position = int(row.chain_seq)
+    for candidate in range(max(1, position - 50), position + 51):
+        if candidate != position and row.hash == chain_hash(
+            row.prev_hash, chain, candidate, row.request_id, row.type, row.actor, row.occurred_at, row.data_digest
         ):
-            return f"out of order: it was written as #{candidate} (events were reordered)"
+            return f"out of order: it was written at position {candidate} of chain {chain} (events were reordered)"
     return "changed: its recorded fields no longer match its hash"

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -113,7 +114,14 @@ requests = Table(
         postgresql_where=text("closed_at IS NULL"),
     ),
     Index("ix_requests_state", "state"),
-    Index("ix_requests_closed_at", "closed_at"),
+    # Partial: with most cases closed, a full index on closed_at looks near-unique to SQLite's
+    # planner, which then picks it for "closed_at IS NULL" instead of the open-due index.
+    Index(
+        "ix_requests_closed_at",
+        "closed_at",
+        sqlite_where=text("closed_at IS NOT NULL"),
+        postgresql_where=text("closed_at IS NOT NULL"),
+    ),
     Index("ix_requests_claimed_email", "claimed_email"),
     Index("ix_requests_received_at", "received_at"),
 )
@@ -161,12 +169,17 @@ messages = Table(
     Column("headers", JSON, nullable=False),
 )
 
-# The audit log: one global hash chain. ``data`` and ``data_salt`` are erased when a
+# The audit log: a few hash chains (a case's events always in the same one), so that
+# commands on different cases do not queue behind one lock. ``data`` and ``data_salt`` are erased when a
 # case is purged; ``data_digest`` stays, so the chain still verifies (see adapters.audit).
 events = Table(
     "events",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("chain", Integer, nullable=False),
+    Column("chain_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    # The global number of the event before it in its chain: names a removed event.
+    Column("prev_seq", BigInteger().with_variant(Integer, "sqlite")),
     Column("request_id", Id, index=True),
     Column("type", String(50), nullable=False),
     Column("actor", String(120), nullable=False),
@@ -178,6 +191,7 @@ events = Table(
     Column("redacted", Boolean, nullable=False, default=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "chain_seq"),
 )
 
 audit_head = Table(
@@ -186,6 +200,7 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("last_hash", String(64), nullable=False),
+    Column("last_event", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
 )
 
 jobs = Table(

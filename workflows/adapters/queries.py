@@ -73,11 +73,14 @@ class RequestQueries:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def due_by(self, horizon: date, *, limit: int = 200) -> list[RequestRow]:
-        """Open requests due on or before ``horizon`` (overdue first)."""
+    def due_by(self, horizon: date, *, since: date | None = None, limit: int = 200) -> list[RequestRow]:
+        """Open requests due on or before ``horizon`` (and on or after ``since``), earliest first."""
+        window = [requests.c.closed_at.is_(None), requests.c.effective_due_on <= horizon]
+        if since is not None:
+            window.append(requests.c.effective_due_on >= since)
         query = (
             select(*_LIST_COLUMNS)
-            .where(requests.c.closed_at.is_(None), requests.c.effective_due_on <= horizon)
+            .where(*window)
             .order_by(requests.c.effective_due_on, requests.c.reference)
             .limit(limit)
         )
@@ -86,7 +89,7 @@ class RequestQueries:
 
     def due_soon(self, today: date, *, days: int = 7, limit: int = 200) -> list[RequestRow]:
         """Open requests due from today up to ``days`` ahead."""
-        return [r for r in self.due_by(today + timedelta(days=days), limit=limit) if r.effective_due_on >= today]
+        return self.due_by(today + timedelta(days=days), since=today, limit=limit)
 
     def overdue(self, today: date, *, limit: int = 200) -> list[RequestRow]:
         return self.due_by(today - timedelta(days=1), limit=limit)

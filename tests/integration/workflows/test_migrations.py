@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, select
 
 from workflows.adapters import migrate
 from workflows.adapters.database import make_engine
+from workflows.adapters.audit import CHAINS
 from workflows.adapters.orm import audit_head, metadata
 
 
@@ -41,7 +42,8 @@ def test_upgrade_brings_the_database_to_head(empty_database: Engine) -> None:
 def test_upgrade_creates_the_audit_chain_genesis(empty_database: Engine) -> None:
     migrate.upgrade(empty_database)
     with empty_database.connect() as connection:
-        assert connection.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).all() == [(0, "0" * 64)]
+        heads = connection.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).all()
+    assert heads == [(0, "0" * 64)] * CHAINS
 
 
 def test_second_upgrade_is_harmless(empty_database: Engine) -> None:
@@ -51,7 +53,7 @@ def test_second_upgrade_is_harmless(empty_database: Engine) -> None:
     assert sorted(inspect(empty_database).get_table_names()) == tables_before
     assert _differences(empty_database) == []
     with empty_database.connect() as connection:
-        assert len(connection.execute(select(audit_head)).all()) == 1
+        assert len(connection.execute(select(audit_head)).all()) == CHAINS
 
 
 def test_empty_database_is_not_up_to_date(empty_database: Engine) -> None:

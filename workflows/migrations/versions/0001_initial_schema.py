@@ -22,10 +22,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('last_seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.Column('last_event', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
     op.create_table('events',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('chain', sa.Integer(), nullable=False),
+    sa.Column('chain_seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('prev_seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('request_id', sa.String(length=36), nullable=True),
     sa.Column('type', sa.String(length=50), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
@@ -37,7 +41,8 @@ def upgrade() -> None:
     sa.Column('redacted', sa.Boolean(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('seq', name=op.f('pk_events'))
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_events')),
+    sa.UniqueConstraint('chain', 'chain_seq', name=op.f('uq_events_chain_chain_seq'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_request_id'), ['request_id'], unique=False)
@@ -107,7 +112,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.create_index('ix_requests_claimed_email', ['claimed_email'], unique=False)
-        batch_op.create_index('ix_requests_closed_at', ['closed_at'], unique=False)
+        batch_op.create_index('ix_requests_closed_at', ['closed_at'], unique=False, sqlite_where=sa.text('closed_at IS NOT NULL'), postgresql_where=sa.text('closed_at IS NOT NULL'))
         batch_op.create_index('ix_requests_open_due', ['effective_due_on'], unique=False, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.create_index('ix_requests_received_at', ['received_at'], unique=False)
         batch_op.create_index('ix_requests_state', ['state'], unique=False)
@@ -191,8 +196,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_request_id'), ['request_id'], unique=False)
 
     # ### end Alembic commands ###
-    # The audit chain starts from a genesis head (see workflows.adapters.audit).
-    op.execute("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '" + "0" * 64 + "')")
+    # Every audit chain starts from a genesis head (see workflows.adapters.audit; 16 chains).
+    for chain in range(16):
+        op.execute(f"INSERT INTO audit_head (id, last_seq, last_hash, last_event) VALUES ({chain}, 0, '{'0' * 64}', 0)")
 
 
 def downgrade() -> None:
