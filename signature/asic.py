@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from .errors import UnsupportedFormat, UnusableInput
@@ -68,7 +69,7 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         raise UnusableInput("not a ZIP container", format_hint="asic")
     try:
         return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError) as exc:
         raise UnusableInput("damaged ZIP container", format_hint="asic") from exc
 
 
@@ -92,7 +93,7 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as fh:
             content = fh.read(cap + 1)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError, zlib.error) as exc:
         raise UnusableInput(f"ZIP entry {info.filename!r} cannot be read", format_hint="asic") from exc
     if len(content) > cap:
         raise UnusableInput(f"ZIP entry {info.filename!r} is larger than declared", format_hint="asic")

@@ -1,0 +1,3 @@
+"""Test helpers for the e-mail intake (capturing SMTP server, server fixtures)."""
+
+from __future__ import annotations
