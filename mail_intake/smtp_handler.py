@@ -9,8 +9,9 @@ above DEBUG: both are personal data (GDPR Art. 5(1)(c), data minimisation).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,10 @@ from workflows.service_layer.ports import Clock
 log = logging.getLogger(__name__)
 
 StoreMail = Callable[[StoreInboundEmail], str]
-"""Runs ``StoreInboundEmail`` (one committed transaction) and returns the stored mail's id."""
+"""Runs ``StoreInboundEmail`` (one committed transaction) and returns the stored mail's id;
+called in a worker thread (e.g. ``app.engine.handle``)."""
+AsyncStoreMail = Callable[[StoreInboundEmail], Awaitable[str]]
+"""The same as a coroutine function, awaited in the event loop (e.g. ``GroupCommitStore``)."""
 
 # Replies, with RFC 3463 enhanced status codes so that clients can tell why.
 REPLY_UNKNOWN_RECIPIENT = "550 5.1.1 Recipient address rejected: no such mailbox here"
@@ -81,17 +85,23 @@ class IntakeHandler:
     """
 
     def __init__(
-        self, *, policy: RecipientPolicy, store: StoreMail, clock: Clock, max_recipients: int, lmtp: bool = False
+        self,
+        *,
+        policy: RecipientPolicy,
+        store: StoreMail | AsyncStoreMail,
+        clock: Clock,
+        max_recipients: int,
+        lmtp: bool = False,
     ) -> None:
         self._policy = policy
         self._store = store
         self._clock = clock
         self._max_recipients = max_recipients
         self._lmtp = lmtp
+        # A coroutine function, or an object whose __call__ is one (GroupCommitStore).
+        self._store_is_async = inspect.iscoroutinefunction(store) or inspect.iscoroutinefunction(type(store).__call__)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         if len(envelope.rcpt_tos) >= self._max_recipients:
             return REPLY_TOO_MANY_RECIPIENTS
         if not self._policy.accepts(address):
@@ -101,7 +111,7 @@ class IntakeHandler:
         envelope.rcpt_options.extend(rcpt_options)
         return REPLY_RECIPIENT_OK
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content
         if not isinstance(raw, bytes):  # aiosmtpd always sets it; never store a str by accident
             raw = bytes(raw or b"")
@@ -113,13 +123,18 @@ class IntakeHandler:
             peer=_peer_text(session.peer),
         )
         try:
-            mail_id = await asyncio.to_thread(self._store, command)
+            mail_id = await self._stored(command)
         except Exception as error:  # storage down, disk full, lock timeout: the client retries
             log.warning("could not store an inbound message (%d bytes): %s", len(raw), type(error).__name__)
             log.debug("storage failure detail", exc_info=True)
             return self._per_recipient(envelope, REPLY_STORAGE_FAILED)
         log.info("stored inbound message %s (%d bytes)", mail_id, len(raw))
         return self._per_recipient(envelope, _accepted_reply(mail_id))
+
+    async def _stored(self, command: StoreInboundEmail) -> str:
+        if self._store_is_async:
+            return await self._store(command)  # type: ignore[no-any-return, misc]
+        return await asyncio.to_thread(self._store, command)  # type: ignore[arg-type]
 
     async def handle_exception(self, error: Exception) -> str:
         """Any unexpected failure in a session ends in a temporary reply; the server keeps serving."""

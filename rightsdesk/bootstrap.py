@@ -5,16 +5,24 @@ Tests reuse it with their own settings (a temporary database, a fixed clock).
 
 from __future__ import annotations
 
+import functools
+import logging
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
 
+from mail_intake.config import SmtpInConfig, SmtpOutConfig
+from mail_intake.evidence import SignatureChecker
+from mail_intake.processing import process_email
+from mail_intake.sender import EmailSender
 from rightsdesk.settings import BUILTIN_PROFILES, Settings
+from signature.errors import TrustListError
+from signature.trust import TrustStore
 from workflows.adapters import migrate
 from workflows.adapters.database import make_engine
 from workflows.adapters.job_queue import SqlJobSource
@@ -27,6 +35,8 @@ from workflows.domain.profile import ControllerProfile
 from workflows.service_layer.bus import Engine
 from workflows.service_layer.ports import Clock
 from workflows.service_layer.worker import Worker
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -59,19 +69,88 @@ class App:
     """For queries and health checks; never waits for a writer on SQLite."""
     engine: Engine
     queries: RequestQueries
+    _trust: TrustStore | None = field(default=None, repr=False)
+
+    def trust_store(self) -> TrustStore:
+        """The EU trusted lists from ``[signature] trust_dir``, loaded once per process."""
+        if self._trust is None:
+            self._trust = load_trust_store(self.settings)
+        return self._trust
 
     def worker(self, name: str | None = None) -> Worker:
-        worker_id = name or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-        return Worker(
+        worker = Worker(
             engine=self.engine,
             jobs=SqlJobSource(self.database),
-            worker_id=worker_id,
+            worker_id=name or process_name(),
             batch=self.settings.worker.batch,
+        )
+        checker = SignatureChecker(self.trust_store(), online=self.settings.signature.online)
+        worker.handlers["process_email"] = functools.partial(process_email, checker=checker)
+        return worker
+
+    def email_sender(self, name: str | None = None) -> EmailSender:
+        return EmailSender(
+            self.database,
+            smtp_out_config(self.settings),
+            self.engine.clock,
+            name or process_name(),
+            engine=self.engine,
+            staff_language=str(self.engine.staff_language),
         )
 
     def close(self) -> None:
         self.database.dispose()
         self.reader.dispose()
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+def load_trust_store(settings: Settings) -> TrustStore:
+    trust_dir = settings.resolve(settings.signature.trust_dir)
+    try:
+        return TrustStore.from_directory(trust_dir)
+    except TrustListError as error:
+        log.warning(
+            "no usable EU trusted lists in %s (%s): qualified signatures cannot be recognised;"
+            " run `rightsdesk trust refresh`",
+            trust_dir,
+            error,
+        )
+        return TrustStore()
+
+
+def smtp_in_config(settings: Settings) -> SmtpInConfig:
+    s = settings.smtp_in
+    return SmtpInConfig(
+        host=s.host,
+        port=s.port,
+        recipients=tuple(s.recipients),
+        lmtp=s.lmtp,
+        tls_cert=settings.resolve(s.tls_cert) if s.tls_cert else None,
+        tls_key=settings.resolve(s.tls_key) if s.tls_key else None,
+        require_starttls=s.require_starttls,
+        max_message_bytes=s.max_message_bytes,
+        max_recipients=s.max_recipients,
+        hostname=s.hostname,
+    )
+
+
+def smtp_out_config(settings: Settings) -> SmtpOutConfig:
+    s = settings.smtp_out
+    return SmtpOutConfig(
+        host=s.host,
+        port=s.port,
+        username=s.username,
+        password=s.password,
+        starttls=s.starttls,
+        use_tls=s.use_tls,
+        timeout_seconds=s.timeout_seconds,
+        from_address=s.from_address,
+        from_name=s.from_name,
+        message_id_domain=s.message_id_domain,
+    )
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, migrate_schema: bool | None = None) -> App:

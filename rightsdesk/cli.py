@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=_init)
 
     serve = sub.add_parser("serve", help="run the services (worker, /healthz, /metrics)")
-    serve.add_argument("--only", action="append", choices=["web", "worker"], help="run only this service (repeatable)")
+    serve.add_argument(
+        "--only", action="append", choices=["web", "worker", "smtp"], help="run only this service (repeatable)"
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=_serve)
@@ -191,6 +193,10 @@ def _serve(options: argparse.Namespace) -> int:
     print(f"rightsdesk: database {_redact_url(app.settings.database_url)}", flush=True)
     if "web" in services:
         print(f"rightsdesk: open http://{host}:{port}/healthz and /metrics (Ctrl+C stops)", flush=True)
+    if "smtp" in services:
+        smtp = settings.smtp_in
+        addresses = ", ".join(smtp.recipients)
+        print(f"rightsdesk: e-mail intake on {smtp.host}:{smtp.port} for {addresses}", flush=True)
     serve(app, services, host=host, port=port)
     return EXIT_OK
 

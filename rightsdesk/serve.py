@@ -26,7 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from rightsdesk.bootstrap import App
+from mail_intake.server import SmtpIntake
+from mail_intake.smtp_store import GroupCommitStore
+from rightsdesk.bootstrap import App, smtp_in_config
 from workflows.domain.deadlines import riga_date
 from workflows.service_layer.worker import Worker
 
@@ -123,6 +125,18 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
         thread.start()
         threads.append(thread)
         log.info("worker %s started", worker.worker_id)
+        # Outgoing mail leaves through the outbox; one sender per worker process.
+        if app.settings.smtp_out.host:
+            sender = app.email_sender(worker.worker_id)
+            sending = threading.Thread(target=sender.run_forever, args=(stop,), name="rightsdesk-mail-out", daemon=True)
+            sending.start()
+            threads.append(sending)
+        else:
+            log.warning("no [smtp_out] host configured: e-mail replies wait in the outbox")
+    intake = None
+    if "smtp" in wanted:
+        intake = SmtpIntake(smtp_in_config(app.settings), GroupCommitStore(app.engine), clock=app.engine.clock)
+        intake.start()
     try:
         if "web" in wanted:
             config = uvicorn.Config(
@@ -141,6 +155,8 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
             _wait_for_signal(stop)
     finally:
         stop.set()
+        if intake is not None:
+            intake.stop()
         for thread in threads:
             thread.join(timeout=30)
         app.close()

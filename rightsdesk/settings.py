@@ -88,9 +88,10 @@ class SmtpInSettings(_Section):
 
 
 class SmtpOutSettings(_Section):
-    """The relay replies go out through. The password is best given as RIGHTSDESK_SMTP_OUT__PASSWORD."""
+    """The relay replies go out through. The password is best given as RIGHTSDESK_SMTP_OUT__PASSWORD.
+    No host: nothing is sent; replies wait in the outbox (and show in the console)."""
 
-    host: str = "127.0.0.1"
+    host: str = ""
     port: int = Field(default=25, ge=1, le=65535)
     username: str | None = None
     password: str | None = Field(default=None, repr=False)

@@ -34,6 +34,7 @@ def _start(tmp_path: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     config.write_text(
         '[database]\nurl = "sqlite:///serve.db"\n\n'
         f'[serve]\nhost = "127.0.0.1"\nport = {port}\n\n'
+        f'[smtp_in]\nhost = "127.0.0.1"\nport = {_free_port()}\n\n'
         "[worker]\nidle_seconds = 0.2\n",
         encoding="utf-8",
     )

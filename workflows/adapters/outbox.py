@@ -114,13 +114,19 @@ def _item(row: Any) -> OutboxItem:
     )
 
 
-def mark_sent(engine: Engine, item: OutboxItem, *, now: datetime) -> None:
+def mark_sent(engine: Engine, item: OutboxItem, *, now: datetime, sender_id: str | None = None) -> bool:
+    """Record the relay's acceptance. With ``sender_id``, only while the claim is still
+    that sender's (a sender whose lease ran out must not overwrite another's claim)."""
+    condition = outbox.c.id == item.id
+    if sender_id is not None:
+        condition = condition & (outbox.c.claimed_by == sender_id)
     with engine.begin() as connection:
-        connection.execute(
+        result = connection.execute(
             update(outbox)
-            .where(outbox.c.id == item.id)
+            .where(condition)
             .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, last_error=None)
         )
+    return bool(result.rowcount)
 
 
 def mark_failed(

@@ -27,6 +27,10 @@ class OpenRequest:
     """Identity evidence the channel already holds (e.g. a valid QES on the e-mail)."""
     evidence_summary: Mapping[str, Any] = field(default_factory=dict)
     """What staff need to re-check the evidence (e.g. the signature report), kept in the audit log."""
+    verification_failure: VerificationFailure | None = None
+    """The proof offered with the request did not verify: the one reply says why and how else
+    to verify (instead of a plain ``identity_verification_needed``)."""
+    verification_detail: str | None = None
     actor: str = "customer"
     incoming_subject: str = ""
     incoming_text: str = ""

@@ -70,6 +70,14 @@ def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
         if request.state is State.RECEIVED:
             request.ask_for_identity(at=cmd.received_at)
             facts: ReplyFacts = IdentityVerificationFacts(summarise(request), int(request.required_tier))
+            if cmd.verification_failure is not None:
+                detail = cmd.verification_detail or str(cmd.verification_failure)
+                request.record_verification_failure(
+                    f"{cmd.verification_failure}: {detail}", at=cmd.received_at, evidence=cmd.evidence_summary
+                )
+                facts = VerificationFailedFacts(
+                    summarise(request), cmd.verification_failure, int(request.required_tier)
+                )
         else:
             facts = AcknowledgementFacts(summarise(request))
         _queue_reply(uow, engine, request, facts)

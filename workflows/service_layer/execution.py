@@ -1,0 +1,198 @@
+"""Execution: carry out an approved action, record what it did, answer the person.
+
+The ``execute_action`` job (payload ``{"action_id": ...}``) is queued when an action is
+approved, or at once for a marketing objection or consent withdrawal. It:
+
+1. locks the action row (``FOR UPDATE``; SQLite has one writer) and does nothing unless the
+   action is ``approved`` -- running an executed action again changes nothing, and of two
+   workers holding the same job the second finds it ``done``;
+2. waits while an export of the same request is still pending before erasing (the copy is
+   taken first; the export's completion re-queues the erasure);
+3. runs it in the controller's databases (one transaction per database, idempotent
+   statements: ``ControllerData.execute``);
+4. marks it done with counts per table (the audit log's ``ActionExecuted`` event);
+5. queues Art. 19 notices to recipients after rectification, erasure or restriction;
+6. queues the reply with the facts (``SendReply``) and completes the request when its last
+   action is done (``CompleteRequest``).
+
+All of it joins the job's transaction, so the job, the action, the events and the outbox
+commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+from workflows.domain.actions import Action, ActionKind, ActionStatus
+from workflows.domain.plans import ExecutionOutcome, KeptRows
+from workflows.domain.replies import (
+    AccessFacts,
+    CopyDelivery,
+    DeliveryMethod,
+    ErasureFacts,
+    FieldChange,
+    KeptRecord,
+    ObjectionFacts,
+    RectificationFacts,
+    ReplyFacts,
+    RestrictionFacts,
+    RestrictionGround,
+)
+from workflows.domain.request import RightsRequest
+from workflows.domain.rights import Channel, Right
+from workflows.service_layer import commands as c
+from workflows.service_layer.planning import ControllerData, plan_request, verified_identifiers
+from workflows.service_layer.ports import UnitOfWork
+from workflows.service_layer.summaries import summarise
+
+if TYPE_CHECKING:
+    from workflows.service_layer.bus import Engine
+
+EXECUTOR = "system:executor"
+EXPORT_KINDS = (ActionKind.EXPORT, ActionKind.PORTABLE_EXPORT)
+RESTRICTION_GROUND_KEY = "restriction_ground"
+"""``request.details[RESTRICTION_GROUND_KEY]``: an Art. 18(1) ground; default: accuracy contested."""
+
+_ART19_RIGHT: Mapping[ActionKind, Right] = {
+    ActionKind.RECTIFY: Right.RECTIFICATION,
+    ActionKind.ERASE: Right.ERASURE,
+    ActionKind.RESTRICT: Right.RESTRICTION,
+}
+
+_DELIVERY: Mapping[Channel, DeliveryMethod] = {
+    Channel.EMAIL: DeliveryMethod.EMAIL_ATTACHMENT,
+    Channel.TELEGRAM: DeliveryMethod.TELEGRAM,
+    Channel.IN_PERSON: DeliveryMethod.IN_PERSON,
+    Channel.STAFF: DeliveryMethod.IN_PERSON,
+}
+
+
+class RecipientNotifier(Protocol):
+    """Art. 19 notices (``adapters.connectors.recipients.queue_recipient_notices``)."""
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        engine: Engine,
+        request: RightsRequest,
+        *,
+        action: Right,
+        recipients: Sequence[str],
+        subject_reference: str,
+        categories: Sequence[str] = (),
+        changes: Sequence[FieldChange] = (),
+    ) -> Sequence[Any]: ...
+
+
+def execute_action(
+    payload: Mapping[str, Any], uow: Any, engine: Engine, data: ControllerData, notify: RecipientNotifier
+) -> None:
+    """Job handler: execute one approved action exactly once (see the module docstring)."""
+    with engine.uow() as joined:
+        action = joined.actions.get(str(payload["action_id"]), for_update=True)
+        if action.status is not ActionStatus.APPROVED:
+            return  # done, rejected, failed or not yet approved: nothing to do
+        request = joined.requests.get(action.request_id)
+        others = [a for a in joined.actions.for_request(request.id) if a.id != action.id]
+        if action.kind is ActionKind.ERASE and any(_pending(a) for a in others if a.kind in EXPORT_KINDS):
+            return  # the copy is taken first; the export's completion queues this again
+        now = engine.clock.now()
+        outcome = data.execute(action, request, verified_identifiers(request), now=now)
+        action.mark_done(at=now, result=outcome.result)
+        notified: tuple[str, ...] = ()
+        right = _ART19_RIGHT.get(action.kind)
+        if right is not None and outcome.notify:
+            notify(
+                joined,
+                engine,
+                request,
+                action=right,
+                recipients=outcome.notify,
+                subject_reference=outcome.subject_reference or request.reference,
+                categories=outcome.categories,
+                changes=_field_changes(outcome),
+            )
+            notified = outcome.notify
+        engine.handle(c.SendReply(request.reference, reply_facts(action, request, outcome, notified), actor=EXECUTOR))
+        if action.kind in EXPORT_KINDS:
+            for waiting in others:
+                if waiting.kind is ActionKind.ERASE and waiting.status is ActionStatus.APPROVED:
+                    joined.enqueue_job(
+                        "execute_action", {"action_id": waiting.id}, dedupe_key=f"execute:{waiting.id}:after-export"
+                    )
+        if _request_finished(request, action, others):
+            engine.handle(c.CompleteRequest(request.reference, actor=EXECUTOR))
+        joined.commit()
+
+
+def _pending(action: Action) -> bool:
+    return action.status in (ActionStatus.AWAITING_APPROVAL, ActionStatus.APPROVED, ActionStatus.FAILED)
+
+
+def _request_finished(request: RightsRequest, done: Action, others: Sequence[Action]) -> bool:
+    """Complete when every right has an action and all of them are done; a rejected action or
+    an unplanned right leaves the request to staff (a refusal needs their reasons)."""
+    if request.state.is_terminal or any(a.status is not ActionStatus.DONE for a in others):
+        return False
+    covered = {str(a.preview.get("right")) for a in [done, *others]}
+    return {str(r) for r in request.rights} <= covered
+
+
+def _field_changes(outcome: ExecutionOutcome) -> tuple[FieldChange, ...]:
+    seen: dict[tuple[str, str], FieldChange] = {}
+    for change in outcome.changes:
+        seen.setdefault((change.field, change.old or ""), FieldChange(change.field, change.old or "", change.new))
+    return tuple(seen.values())
+
+
+def kept_records(kept: Sequence[KeptRows]) -> tuple[KeptRecord, ...]:
+    """One kept record per retention rule, until the latest date of its rows (Art. 17(3)(b))."""
+    until: dict[str, date] = {}
+    for rows in kept:
+        until[rows.retention_rule] = max(until.get(rows.retention_rule, rows.until), rows.until)
+    return tuple(KeptRecord(until=day, retention_rule=rule) for rule, day in sorted(until.items()))
+
+
+def reply_facts(
+    action: Action, request: RightsRequest, outcome: ExecutionOutcome, notified: tuple[str, ...]
+) -> ReplyFacts:
+    summary = summarise(request)
+    kind = action.kind
+    if kind in EXPORT_KINDS:
+        delivery = (
+            CopyDelivery(_DELIVERY[request.channel], formats=("JSON", "CSV", "HTML")) if outcome.data_found else None
+        )
+        return AccessFacts(
+            summary,
+            data_found=outcome.data_found,
+            categories=outcome.categories,
+            purposes=outcome.purposes,
+            recipients=outcome.recipients,
+            retention_rules=outcome.retention_rules,
+            sources=outcome.sources,
+            delivery=delivery,
+        )
+    if kind is ActionKind.ERASE:
+        return ErasureFacts(summary, outcome.categories, kept=kept_records(outcome.kept), notified_recipients=notified)
+    if kind is ActionKind.RECTIFY:
+        return RectificationFacts(summary, _field_changes(outcome), notified_recipients=notified)
+    if kind is ActionKind.RESTRICT:
+        raw = request.details.get(RESTRICTION_GROUND_KEY)
+        known = {g.value for g in RestrictionGround}
+        ground = RestrictionGround(raw) if raw in known else RestrictionGround.ACCURACY_CONTESTED
+        return RestrictionFacts(summary, ground, outcome.categories, notified_recipients=notified)
+    return ObjectionFacts(summary, outcome.purposes)
+
+
+def execution_job_handlers(data: ControllerData, notify: RecipientNotifier) -> dict[str, Any]:
+    """The two job handlers to add to a worker: ``worker.handlers.update(...)``."""
+
+    def _plan(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
+        plan_request(payload, uow, engine, data)
+
+    def _execute(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
+        execute_action(payload, uow, engine, data, notify)
+
+    return {"plan_request": _plan, "execute_action": _execute}
