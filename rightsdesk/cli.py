@@ -27,6 +27,11 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["seal"]:
+        from signature.seal_cli import main as seal_main
+
+        configure_logging("WARNING")
+        return seal_main(args[1:])
     if args[:1] == ["verify"]:
         # Signature validation is a leaf library with its own argument parser.
         from signature.cli import main as verify_main
@@ -115,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--territory", action="append", default=None, help="national list to fetch (default LV)")
     refresh.set_defaults(handler=_trust_refresh)
 
+    sub.add_parser("seal", help="the controller's e-seal: rightsdesk seal setup-demo | test (see --help)")
     sub.add_parser("verify", help="validate a signed file: rightsdesk verify FILE [--trust DIR] [--json]")
     return parser
 

@@ -81,8 +81,15 @@ def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
         else:
             facts = AcknowledgementFacts(summarise(request))
         _queue_reply(uow, engine, request, facts)
+        _queue_planning(uow, request)
         uow.commit()
     return reference
+
+
+def _queue_planning(uow: UnitOfWork, request: RightsRequest) -> None:
+    """Work starts once identity suffices: plan the actions (service_layer.planning)."""
+    if request.state is State.IN_PROGRESS:
+        uow.enqueue_job("plan_request", {"reference": request.reference}, dedupe_key=f"plan:{request.id}")
 
 
 def _channel_control(request: RightsRequest, engine: Engine) -> VerifiedIdentity | None:
@@ -158,6 +165,7 @@ def record_identity(cmd: c.RecordIdentityEvidence, engine: Engine) -> None:
     with engine.uow() as uow:
         request = uow.requests.get_by_reference(cmd.reference, for_update=True)
         request.record_identity(cmd.verified, at=engine.clock.now(), actor=cmd.actor, evidence=cmd.evidence_summary)
+        _queue_planning(uow, request)
         uow.commit()
 
 
