@@ -36,6 +36,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -385,5 +386,5 @@ def _table(name: str, table: TableSchema) -> Table:
         retention=TableRetention(retention.rule, retention.date_column, retention.start) if retention else None,
         retention_follows=table.retention_follows,
         restriction_flag=table.restriction_flag,
-        consents=dict(table.consents),
+        consents=MappingProxyType(dict(table.consents)),
     )

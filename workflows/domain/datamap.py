@@ -267,7 +267,8 @@ _PERSONAL_CODE = re.compile(r"^(\d{6})-?(\d{5})$")
 
 
 def normalise_identifier(kind: IdentifierKind | str, value: str) -> str:
-    """The form identity columns hold: e-mail lower-case, phone +371..., code DDMMYY-NNNNN."""
+    """The form identity columns hold: e-mail and login lower-case, phone +371..., personal code
+    DDMMYY-NNNNN, loyalty card digits without spaces; other kinds as given (trimmed)."""
     value = value.strip()
     match IdentifierKind(kind):
         case IdentifierKind.EMAIL:
@@ -284,6 +285,8 @@ def normalise_identifier(kind: IdentifierKind | str, value: str) -> str:
             return f"{found.group(1)}-{found.group(2)}" if found else value
         case IdentifierKind.LOGIN:
             return value.lower()
+        case IdentifierKind.LOYALTY_CARD:
+            return re.sub(r"[\s\-]", "", value)  # printed cards group digits with spaces
         case _:
             return value
 

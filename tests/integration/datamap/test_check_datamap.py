@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
 from workflows.adapters.connectors.introspect import check_datamap
-from workflows.domain.datamap import Column, DataMap, Link
+from workflows.domain.datamap import Column, DataMap, ErasureMethod, Link
 
 
 def _with_table(datamap: DataMap, name: str, **changes: object) -> DataMap:
@@ -56,7 +57,7 @@ def test_link_without_an_index_is_named(shop_datamap: DataMap, shop_engine: Engi
 def test_set_null_on_a_not_null_column_is_named(shop_datamap: DataMap, shop_engine: Engine) -> None:
     orders = shop_datamap.table("orders")
     status = orders.column("status")
-    nulled = replace(status, erasure=replace(status.erasure, method="set_null"))  # type: ignore[arg-type]
+    nulled = replace(status, erasure=replace(status.erasure, method=ErasureMethod.SET_NULL))
     columns: tuple[Column, ...] = tuple(nulled if c.name == "status" else c for c in orders.columns)
     problems = check_datamap(_with_table(shop_datamap, "orders", columns=columns), engines={"shop": shop_engine})
     assert problems == ["tables.orders.columns.status.erasure: set_null on a NOT NULL column would fail"]
@@ -65,3 +66,16 @@ def test_set_null_on_a_not_null_column_is_named(shop_datamap: DataMap, shop_engi
 def test_unset_database_variable_is_named_without_connecting(shop_datamap: DataMap) -> None:
     problems = check_datamap(shop_datamap, environ={})
     assert problems == ["databases.shop.url_env: the environment variable SHOP_DATABASE_URL is not set"]
+
+
+def test_missing_suppression_table_is_named(shop_datamap: DataMap, shop_engine: Engine) -> None:
+    with shop_engine.begin() as connection:
+        connection.execute(text("DROP TABLE marketing_suppression"))
+    problems = check_datamap(shop_datamap, engines={"shop": shop_engine})
+    assert problems == ["suppression.table: table 'marketing_suppression' does not exist in database 'shop'"]
+
+
+def test_unreachable_database_is_named_without_its_url(shop_datamap: DataMap, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/folder/shop.db"
+    problems = check_datamap(shop_datamap, environ={"SHOP_DATABASE_URL": url})
+    assert problems == ["databases.shop: cannot connect (OperationalError)"]

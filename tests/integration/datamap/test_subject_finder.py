@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, update
 
-from workflows.adapters.connectors.sample_shop import JANIS, LIGA, NAMESAKE
+from workflows.adapters.connectors.sample_shop import JANIS, LIGA, NAMESAKE, customers, loyalty_cards, orders
 from workflows.adapters.connectors.subject_finder import (
     UnknownIdentifierKind,
     find_subject_rows,
     iter_subject_rows,
 )
-from workflows.domain.datamap import DataMap
+from workflows.domain.datamap import DataMap, keyed_hash
 
 LIGAS_ROWS = {
     "customers": {(1,)},
@@ -98,3 +98,18 @@ def test_streamed_rows_are_the_persons_rows_with_typed_values(shop_datamap: Data
 def test_unknown_identifier_kind_is_refused(shop_datamap: DataMap, shop_engine: Engine) -> None:
     with shop_engine.connect() as connection, pytest.raises(UnknownIdentifierKind):
         find_subject_rows(shop_datamap, {"passport": "LV1234567"}, connections={"shop": connection})
+
+
+def test_kept_rows_are_found_through_a_keyed_hash_after_erasure(shop_datamap: DataMap, shop_engine: Engine) -> None:
+    secret = b"test-secret"
+    with shop_engine.begin() as connection:
+        connection.execute(
+            update(customers)
+            .where(customers.c.id == LIGA.customer_id)
+            .values(email=keyed_hash(secret, "email", LIGA.email), phone=None, personal_code=None)
+        )
+        connection.execute(delete(loyalty_cards).where(loyalty_cards.c.customer_id == LIGA.customer_id))
+        connection.execute(update(orders).where(orders.c.customer_id == LIGA.customer_id).values(contact_email=None))
+    with shop_engine.connect() as connection:
+        rows = find_subject_rows(shop_datamap, LIGA.identifiers, connections={"shop": connection}, hash_secret=secret)
+    assert set(rows.rows("invoices").keys) == {(101,), (102,)}

@@ -25,7 +25,7 @@ from workflows.adapters.connectors.recipients import queue_recipient_notices
 from workflows.adapters.connectors.subject_finder import SubjectRows, find_subject_rows
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.orm import actions, outbox
-from workflows.domain.identity import VerificationMethod, VerifiedIdentity
+from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
 from workflows.service_layer.execution import execution_job_handlers
@@ -84,7 +84,9 @@ class ShopDesk:
         *,
         details: dict[str, Any] | None = None,
         evidence: VerifiedIdentity | None = None,
+        verified: bool = True,
     ) -> str:
+        """Open a request; signed by the persona unless ``evidence`` says otherwise or not ``verified``."""
         now = self.app.engine.clock.now()
         reference: str = self.app.engine.handle(
             c.OpenRequest(
@@ -94,7 +96,7 @@ class ShopDesk:
                 claimed=sample_shop_claim(persona),
                 received_at=now,
                 details=details or {},
-                evidence=evidence if evidence is not None else qualified(persona, now),
+                evidence=(evidence or qualified(persona, now)) if verified else None,
             )
         )
         return reference
@@ -127,9 +129,7 @@ class ShopDesk:
         return reference
 
 
-def sample_shop_claim(persona: sample_shop.Persona) -> Any:
-    from workflows.domain.identity import ClaimedIdentity
-
+def sample_shop_claim(persona: sample_shop.Persona) -> ClaimedIdentity:
     return ClaimedIdentity(name=f"{persona.first_name} {persona.last_name}", email=persona.email)
 
 
@@ -163,6 +163,3 @@ def desk(shop_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[ShopDesk]
 def engine_desk(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[ShopDesk]:
     """The engine on SQLite and PostgreSQL (``database_url``), the shop on SQLite."""
     yield from _build(database_url, f"sqlite:///{tmp_path / 'shop.db'}", tmp_path, clock)
-
-
-assert TODAY == datetime(2026, 3, 3).date()  # the seed and tests/conftest.py's clock agree

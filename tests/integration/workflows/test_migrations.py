@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 
 from workflows.adapters import migrate
-from workflows.adapters.database import make_engine
 from workflows.adapters.audit import CHAINS
+from workflows.adapters.database import make_engine
 from workflows.adapters.orm import audit_head, metadata
 
 

@@ -152,3 +152,61 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path, profile: ControllerPro
     with pytest.raises(ConfigurationError) as caught:
         load_datamap(path, profile)
     assert caught.value.problems[0].startswith(f"{path}: TOML syntax error")
+
+
+def test_database_with_both_url_and_url_env_is_reported(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["databases"]["shop"]["url"] = "sqlite:///shop.db"
+    assert f"{WHERE}: databases.shop: give exactly one of url and url_env" in _problems(broken, profile)
+
+
+def test_table_in_an_unknown_database_is_reported(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["tables"]["cctv_clips"]["database"] = "cameras"
+    assert f"{WHERE}: tables.cctv_clips.database: unknown database 'cameras'" in _problems(broken, profile)
+
+
+def test_unknown_legal_hold_is_reported(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["tables"]["invoices"]["columns"]["invoice_number"]["legal_hold"] = "lawsuit"
+    problems = _problems(broken, profile)
+    expected = (
+        "tables.invoices.columns.invoice_number.legal_hold: unknown legal hold 'lawsuit' in the controller profile"
+    )
+    assert f"{WHERE}: {expected}" in problems
+
+
+def test_retention_follows_a_table_it_does_not_link_to_is_reported(
+    broken: dict[str, Any], profile: ControllerProfile
+) -> None:
+    broken["tables"]["order_lines"]["retention_follows"] = "customers"
+    problems = _problems(broken, profile)
+    assert f"{WHERE}: tables.order_lines.retention_follows: 'customers' is not a table this table links to" in problems
+
+
+def test_link_with_more_columns_than_the_parent_key_is_reported(
+    broken: dict[str, Any], profile: ControllerProfile
+) -> None:
+    broken["tables"]["deliveries"]["links"][0]["columns"] = ["order_id", "id"]
+    problems = _problems(broken, profile)
+    expected = "tables.deliveries.links[0].columns: 2 column(s) cannot match the key of 'orders' (1 column(s))"
+    assert f"{WHERE}: {expected}" in problems
+
+
+def test_overwriting_a_key_column_on_erasure_is_reported(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["tables"]["customers"]["columns"]["id"]["erasure"] = "keyed_hash"
+    problems = _problems(broken, profile)
+    expected = "tables.customers.columns.id.erasure: a key column cannot be overwritten; use 'keep' or 'delete_row'"
+    assert f"{WHERE}: {expected}" in problems
+
+
+def test_one_broken_table_does_not_hide_problems_in_another(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["tables"]["orders"]["key"] = "id"
+    broken["tables"]["payments"]["retention"]["rule"] = "bank"
+    problems = _problems(broken, profile)
+    assert any(p.startswith(f"{WHERE}: tables.orders.key:") for p in problems)
+    assert any(
+        p.startswith(f"{WHERE}: tables.payments.retention.rule: unknown retention rule 'bank'") for p in problems
+    )
+
+
+def test_misspelt_column_option_is_an_unknown_key(broken: dict[str, Any], profile: ControllerProfile) -> None:
+    broken["tables"]["orders"]["columns"]["contact_email"]["categry"] = "contact"
+    assert f"{WHERE}: tables.orders.columns.contact_email.categry: unknown key" in _problems(broken, profile)

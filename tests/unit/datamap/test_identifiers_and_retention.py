@@ -44,3 +44,7 @@ def test_sales_documents_are_kept_five_years_from_the_end_of_the_financial_year(
 
 def test_claims_are_kept_two_years_from_the_date_of_purchase() -> None:
     assert kept_until(date(2025, 2, 1), Period(years=2), RetentionStart.DATE) == date(2027, 2, 1)
+
+
+def test_loyalty_card_number_printed_in_groups_is_joined() -> None:
+    assert normalise_identifier(IdentifierKind.LOYALTY_CARD, "2900 0000 0001 1") == "2900000000011"

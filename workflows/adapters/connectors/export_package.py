@@ -43,7 +43,8 @@ from workflows.adapters import reply_vocabulary as vocab
 from workflows.domain.profile import ControllerProfile, pick_text
 from workflows.domain.rights import Language
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
+"""Bytes (or characters) copied per step: memory stays at a few of these whatever the size."""
 
 
 @dataclass(frozen=True)

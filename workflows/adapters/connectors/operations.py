@@ -26,7 +26,23 @@ from datetime import UTC, date, datetime
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import Connection, and_, column, delete, false, func, insert, or_, select, table, true, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    column,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy.sql.expression import ColumnElement, TableClause
 
 from workflows.adapters.connectors.subject_finder import SubjectRows
@@ -351,13 +367,32 @@ def add_suppression(
         ).scalar_one()
         if not there:
             stamp = now.astimezone(UTC).replace(tzinfo=None)
-            connection.execute(
-                insert(tc).values(
-                    {target.hash_column: digest, target.channel_column: channel, target.date_column: stamp}
-                )
-            )
+            values: dict[str, Any] = {
+                target.hash_column: digest,
+                target.channel_column: channel,
+                target.date_column: stamp,
+            }
+            values.update(_manual_key(connection, target))
+            connection.execute(insert(table(target.table, *(column(name) for name in values))).values(values))
             added += 1
     return added
+
+
+def _manual_key(connection: Connection, target: dm.SuppressionList) -> dict[str, Any]:
+    """The next id when the suppression table's integer key has no database default (a plain
+    BIGINT id on PostgreSQL or MariaDB); nothing when the database assigns it. Two writers
+    taking the same number fail on the key and the job is retried."""
+    if connection.dialect.name == "sqlite":
+        return {}  # an INTEGER PRIMARY KEY is the rowid: SQLite numbers it
+    reflected = Table(target.table, MetaData(), autoload_with=connection)
+    key = list(reflected.primary_key.columns)
+    named = {target.hash_column, target.channel_column, target.date_column}
+    if len(key) != 1 or key[0].name in named or key[0].autoincrement is True or key[0].server_default is not None:
+        return {}
+    if not isinstance(key[0].type, Integer):
+        return {}
+    highest = connection.execute(select(func.max(key[0]))).scalar_one()
+    return {key[0].name: int(highest or 0) + 1}
 
 
 # -- rectification (Art. 16) ---------------------------------------------------------------------

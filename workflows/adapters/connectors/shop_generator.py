@@ -88,7 +88,9 @@ def generate(
         batch = [_order_seed(rng, customers, span) for _ in range(min(BATCH, orders - first))]
         tables = _order_rows(first, batch, start, documents)
         for name, columns in order_columns.items():
-            counts[name] += writer(name, columns, iter(tables[name]), progress)
+            counts[name] += writer(name, columns, iter(tables[name]), None)
+        if progress is not None and (first + len(batch)) % 1_000_000 < BATCH:
+            progress("orders", first + len(batch))
     _analyse(engine)
     return GeneratedShop(counts)
 
@@ -335,6 +337,8 @@ def _executemany(
             written += len(batch)
             if progress is not None and written % 1_000_000 < len(batch):
                 progress(table, written)
+        if sqlite:  # the connection goes back to the caller's pool: restore the default
+            cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
     finally:
         raw.close()

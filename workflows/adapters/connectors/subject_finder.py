@@ -7,14 +7,16 @@ export is a breach of its own, Art. 5(1)(f)).
 
 Public API
 ----------
-``find_subject_rows(datamap, identifiers, *, connections) -> SubjectRows``
+``find_subject_rows(datamap, identifiers, *, connections, hash_secret=None) -> SubjectRows``
     ``identifiers`` maps an :class:`~workflows.domain.datamap.IdentifierKind` value ("email",
     "phone", "personal_code", "customer_id", "loyalty_card", "login") to what the person gave;
     values are normalised with :func:`~workflows.domain.datamap.normalise_identifier`.
     ``connections`` maps each database name of the data map to an open SQLAlchemy
     ``Connection`` (the caller owns the transaction, e.g. the executor's). Only keys are read:
     per table the primary keys of the person's rows and, where the table has retention, the
-    date its retention period runs from (``TableRows.retention_starts``).
+    date its retention period runs from (``TableRows.retention_starts``). With ``hash_secret``,
+    identity columns erased by keyed hash also match the hashed identifier (kept rows after a
+    partial erasure stay findable).
 ``iter_subject_rows(datamap, found, table, *, connections, columns=None, batch_size=500)``
     Streams the full rows of one table as dicts, ``batch_size`` keys per query, so an export
     never holds more than one batch in memory.
@@ -39,7 +41,7 @@ from sqlalchemy import Connection, MetaData, Select, TableClause, column, false,
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflows.domain.datamap import DataMap, IdentifierKind, Table, normalise_identifier
+from workflows.domain.datamap import DataMap, ErasureMethod, IdentifierKind, Table, keyed_hash, normalise_identifier
 from workflows.domain.errors import WorkflowError
 
 Key = tuple[object, ...]
@@ -114,15 +116,30 @@ class _Found:
 
 
 def find_subject_rows(
-    datamap: DataMap, identifiers: Mapping[str, str], *, connections: Mapping[str, Connection]
+    datamap: DataMap,
+    identifiers: Mapping[str, str],
+    *,
+    connections: Mapping[str, Connection],
+    hash_secret: bytes | None = None,
 ) -> SubjectRows:
-    """Every row of every mapped table that links to the person ``identifiers`` describe."""
+    """Every row of every mapped table that links to the person ``identifiers`` describe.
+
+    With ``hash_secret`` (the data map's keyed-hash secret), identity columns whose erasure is
+    ``keyed_hash`` also match the person's hashed identifier: after a partial erasure the rows
+    kept under a retention rule are still found through the anonymised account (Art. 17(3)).
+    """
     given = _normalised(identifiers)
     found: dict[str, _Found] = {name: _Found() for name in datamap.link_order()}
     for mapped in datamap.tables:
         for identity in mapped.identity:
-            if identity.kind in given:
-                condition = column(identity.column) == given[identity.kind]
+            if identity.kind not in given:
+                continue
+            values = [given[identity.kind]]
+            hashed = mapped.column(identity.column).erasure.method is ErasureMethod.KEYED_HASH
+            if hashed and hash_secret is not None:
+                values.append(keyed_hash(hash_secret, identity.kind, str(given[identity.kind])))
+            for value in values:
+                condition = column(identity.column) == value
                 for key in _collect(datamap, mapped, condition, found[mapped.name], connections):
                     found[mapped.name].direct.add(key)
     _follow_identifying_links(datamap, found, connections)
