@@ -7,7 +7,8 @@
 ``--sqlite PATH`` fills (or reuses, with ``--reuse``) a SQLite file; ``--postgres URL`` creates a
 fresh schema ``shop_<random>`` (dropped at the end unless ``--keep``, which prints the URL to
 reuse). The shop is made by ``workflows.adapters.connectors.shop_generator.generate`` (personas
-plus generated customers and orders), then ``find_subject_rows`` for the persona Līga is timed
+plus generated customers and orders), then ``find_subject_rows`` for the persona Līga and for
+the first generated customer is timed
 (``--runs`` runs after 3 warm-ups: median, p95, max; goal under 1 s as part of planning).
 Figures go to ``bench/results/shop-<timestamp>.json``.
 """
@@ -69,8 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             figures["generate_s"] = round(time.perf_counter() - started, 1)
             figures["rows"] = made.counts
             print(f"generated in {figures['generate_s']} s: {made.counts}")
-        figures["find_ms"] = _time_find(engine, args.runs)
+        figures["find_ms"] = _time_find(engine, args.runs, sample_shop.LIGA.identifiers)
         print(f"find_subject_rows(Līga): {figures['find_ms']}")
+        if args.customers:  # a generated customer: about orders/customers orders, each with its documents
+            generated = {"email": "customer10000@example.test"}
+            figures["find_generated_ms"] = _time_find(engine, args.runs, generated)
+            print(f"find_subject_rows(customer 10000): {figures['find_generated_ms']}")
     finally:
         engine.dispose()
         if schema is not None and not args.keep:
@@ -105,7 +110,7 @@ def _drop_schema(url: str, schema: str) -> None:
     admin.dispose()
 
 
-def _time_find(engine: Engine, runs: int) -> dict[str, float | int]:
+def _time_find(engine: Engine, runs: int, identifiers: dict[str, str]) -> dict[str, float | int]:
     profile = load_profile(ROOT / "rightsdesk" / "examples" / "profiles" / "retail.toml")
     datamap = load_datamap(ROOT / "rightsdesk" / "examples" / "shop" / "datamap.toml", profile)
     timings: list[float] = []
@@ -113,7 +118,7 @@ def _time_find(engine: Engine, runs: int) -> dict[str, float | int]:
     with engine.connect() as connection:
         for run in range(runs + 3):
             started = time.perf_counter()
-            found = find_subject_rows(datamap, sample_shop.LIGA.identifiers, connections={"shop": connection})
+            found = find_subject_rows(datamap, identifiers, connections={"shop": connection})
             elapsed = (time.perf_counter() - started) * 1000
             if run >= 3:
                 timings.append(elapsed)

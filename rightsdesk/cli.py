@@ -27,17 +27,31 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["seal"]:
+    command = _strip_global(args)[:1]
+    if command in (["staff"], ["queue"], ["approve"], ["reject"]):
+        from staff.cli import main as staff_main
+
+        configure_logging("WARNING")
+        try:
+            app = _app(_global_options(args))
+        except WorkflowError as error:
+            print(f"rightsdesk: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            return staff_main(_strip_global(args), app)
+        finally:
+            app.close()
+    if command == ["seal"]:
         from signature.seal_cli import main as seal_main
 
         configure_logging("WARNING")
-        return seal_main(args[1:])
-    if args[:1] == ["verify"]:
+        return seal_main(_strip_global(args)[1:])
+    if command == ["verify"]:
         # Signature validation is a leaf library with its own argument parser.
         from signature.cli import main as verify_main
 
         configure_logging("ERROR")
-        return verify_main(args[1:])
+        return verify_main(_strip_global(args)[1:])
     parser = _parser()
     options = parser.parse_args(args)
     if not getattr(options, "handler", None):
@@ -120,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--territory", action="append", default=None, help="national list to fetch (default LV)")
     refresh.set_defaults(handler=_trust_refresh)
 
+    sub.add_parser("staff", help="staff accounts: rightsdesk staff add|disable|reset|list USER")
+    sub.add_parser("queue", help="actions waiting for approval")
+    sub.add_parser("approve", help="rightsdesk approve ACTION --as USER")
+    sub.add_parser("reject", help="rightsdesk reject ACTION --as USER --reason TEXT")
     sub.add_parser("seal", help="the controller's e-seal: rightsdesk seal setup-demo | test (see --help)")
     sub.add_parser("verify", help="validate a signed file: rightsdesk verify FILE [--trust DIR] [--json]")
     return parser
@@ -198,7 +216,8 @@ def _serve(options: argparse.Namespace) -> int:
     print(f"rightsdesk: serving {', '.join(services)} for {app.engine.profile.display_name}", flush=True)
     print(f"rightsdesk: database {_redact_url(app.settings.database_url)}", flush=True)
     if "web" in services:
-        print(f"rightsdesk: open http://{host}:{port}/healthz and /metrics (Ctrl+C stops)", flush=True)
+        print(f"rightsdesk: staff console at http://{host}:{port}/ (Ctrl+C stops)", flush=True)
+        print("rightsdesk: add a staff login with `rightsdesk staff add NAME --role admin`", flush=True)
     if "smtp" in services:
         smtp = settings.smtp_in
         addresses = ", ".join(smtp.recipients)
@@ -379,3 +398,19 @@ def _seed_lotl_signers(trust_dir: Path) -> int:
             (target / (Path(entry.name).stem + ".pem")).write_bytes(entry.read_bytes())
             count += 1
     return count
+
+
+def _global_options(args: list[str]) -> argparse.Namespace:
+    """--config for commands whose arguments another module parses."""
+    config = None
+    if "--config" in args:
+        index = args.index("--config")
+        config = args[index + 1] if index + 1 < len(args) else None
+    return argparse.Namespace(config=config)
+
+
+def _strip_global(args: list[str]) -> list[str]:
+    if "--config" not in args:
+        return args
+    index = args.index("--config")
+    return args[:index] + args[index + 2 :]

@@ -24,11 +24,12 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from mail_intake.server import SmtpIntake
 from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App, smtp_in_config
+from staff.web.app import ConsoleConfig, build_console
 from workflows.domain.deadlines import riga_date
 from workflows.service_layer.worker import Worker
 
@@ -87,7 +88,14 @@ def build_http_app(app: App, workers: list[Worker]) -> Starlette:
         body = await asyncio.to_thread(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])
+    console = build_console(
+        engine=app.engine,
+        database=app.database,
+        reader=app.reader,
+        config=ConsoleConfig(secure_cookies=app.settings.staff.secure_cookies),
+    )
+    # The staff console answers everything else; health and metrics stay outside its login.
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), Mount("/", app=console)])
 
 
 def _ping(app: App) -> None:

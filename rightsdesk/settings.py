@@ -70,6 +70,9 @@ class WorkerSettings(_Section):
 class StaffSettings(_Section):
     alert_email: str | None = None
     """Where deadline reminders and delivery problems go; empty: shown in the console only."""
+    secure_cookies: bool = False
+    """Console cookies only over HTTPS. Turn on whenever the console is served through HTTPS
+    (always in production); off by default so the embedded default works on http://127.0.0.1."""
 
 
 class SmtpInSettings(_Section):

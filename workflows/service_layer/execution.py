@@ -10,7 +10,8 @@ approved, or at once for a marketing objection or consent withdrawal. It:
    taken first; the export's completion re-queues the erasure);
 3. runs it in the controller's databases (one transaction per database, idempotent
    statements: ``ControllerData.execute``);
-4. marks it done with counts per table (the audit log's ``ActionExecuted`` event);
+4. marks it done with counts per table (the audit log's ``ActionExecuted`` event), or
+   failed -- flagged for staff -- when it cannot run as it stands (a permanent error);
 5. queues Art. 19 notices to recipients after rectification, erasure or restriction;
 6. queues the reply with the facts (``SendReply``) and completes the request when its last
    action is done (``CompleteRequest``).
@@ -26,6 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflows.domain.actions import Action, ActionKind, ActionStatus
+from workflows.domain.errors import WorkflowError
 from workflows.domain.plans import ExecutionOutcome, KeptRows
 from workflows.domain.replies import (
     AccessFacts,
@@ -99,7 +101,16 @@ def execute_action(
         if action.kind is ActionKind.ERASE and any(_pending(a) for a in others if a.kind in EXPORT_KINDS):
             return  # the copy is taken first; the export's completion queues this again
         now = engine.clock.now()
-        outcome = data.execute(action, request, verified_identifiers(request), now=now)
+        try:
+            outcome = data.execute(action, request, verified_identifiers(request), now=now)
+        except WorkflowError as error:
+            if not error.permanent:
+                raise  # the job is retried with back-off
+            # Nothing was committed in the controller's databases: staff see why and retry.
+            action.mark_failed(at=now, error=f"{type(error).__name__}: {error}")
+            engine.handle(c.FlagForStaff(request.reference, f"{action.kind} failed: {type(error).__name__}"))
+            joined.commit()
+            return
         action.mark_done(at=now, result=outcome.result)
         notified: tuple[str, ...] = ()
         right = _ART19_RIGHT.get(action.kind)

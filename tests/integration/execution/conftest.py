@@ -24,7 +24,7 @@ from workflows.adapters.connectors.executor import ControllerDatabases, SqlContr
 from workflows.adapters.connectors.recipients import queue_recipient_notices
 from workflows.adapters.connectors.subject_finder import SubjectRows, find_subject_rows
 from workflows.adapters.datamap_loader import load_datamap
-from workflows.adapters.orm import actions, outbox
+from workflows.adapters.orm import actions, outbox, requests
 from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
@@ -116,6 +116,12 @@ class ShopDesk:
             query = query.where(outbox.c.kind == kind)
         with self.app.database.connect() as connection:
             return list(connection.execute(query).all())
+
+    def request_attention(self, request_id: str) -> str | None:
+        with self.app.database.connect() as connection:
+            query = select(requests.c.attention).where(requests.c.id == request_id)
+            attention: str | None = connection.execute(query).scalar_one()
+            return attention
 
     def find(self, identifiers: dict[str, str]) -> SubjectRows:
         with self.shop.connect() as connection:

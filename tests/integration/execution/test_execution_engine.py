@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.integration.execution.conftest import APPROVER, ShopDesk, qualified
 from workflows.adapters.connectors import sample_shop
+from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
 from workflows.adapters.connectors.sample_shop import LIGA, NAMESAKE
 from workflows.adapters.orm import events, jobs, requests
 from workflows.domain.identity import ClaimedIdentity
@@ -149,3 +150,20 @@ def test_a_request_reaching_in_progress_queues_its_planning(engine_desk: ShopDes
 def _plan_jobs(desk: ShopDesk) -> list[Any]:
     with desk.app.database.connect() as connection:
         return [r.payload for r in connection.execute(select(jobs.c.payload).where(jobs.c.kind == "plan_request"))]
+
+
+def test_an_action_that_cannot_run_is_marked_failed_for_staff(engine_desk: ShopDesk) -> None:
+    desk = engine_desk
+    desk.open(LIGA, [Right.ERASURE])
+    desk.run_jobs()
+    (action,) = desk.actions()
+    desk.app.engine.handle(c.ApproveAction(action.id, actor=APPROVER))
+    # No HMAC secret configured: erasure cannot hash, so nothing may be erased half-way.
+    databases = ControllerDatabases(desk.data.datamap, environ={}, engines={"shop": desk.shop})
+    desk.data = SqlControllerData(databases, desk.data.profile, export_dir=desk.data.export_dir)
+    before = _shop_snapshot(desk)
+    desk.run_jobs()
+    (failed,) = desk.actions()
+    assert failed.status == "failed"
+    assert _shop_snapshot(desk) == before
+    assert desk.request_attention(failed.request_id)

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from workflows.domain.datamap import ErasureMethod
 from workflows.domain.plans import (
     ColumnTreatment,
-    ErasureMethod,
     ErasurePreview,
     ExportPreview,
     FlagChange,

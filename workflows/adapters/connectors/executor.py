@@ -33,6 +33,7 @@ from workflows.adapters.connectors.subject_finder import SubjectRows, find_subje
 from workflows.adapters.database import make_engine
 from workflows.domain import datamap as dm
 from workflows.domain.actions import Action, ActionKind
+from workflows.domain.deadlines import riga_date
 from workflows.domain.errors import ConfigurationError, WorkflowError
 from workflows.domain.plans import (
     ACTION_FOR_RIGHT,
@@ -275,7 +276,7 @@ class SqlControllerData:
             reference = self._subject_reference(found)
             notify = getattr(preview, "recipients", RecipientsToNotify()).notify
             if action.kind is ActionKind.ERASE:
-                work = self._erasure_work(found, identifiers, connections, now.date())
+                work = self._erasure_work(found, identifiers, connections, riga_date(now))
                 counts = ops.apply_erasure(self.datamap, work, connections, self.databases.hash_secret(), now)
                 _, _, kept = work.preview_parts()
                 return ExecutionOutcome(

@@ -1,0 +1,140 @@
+"""What the chat handlers work with, and small helpers they share.
+
+Built once by :func:`bot.app.build_application` and kept in ``application.bot_data``
+(never persisted). Everything is plain: the workflows engine, the bot's store, the
+identity routes as callables (so the conversation runs, and is tested, before or without
+any particular route), the rate limiter and the file size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.identity.outcome import Outcome
+from bot.limits import ChatRateLimiter
+from bot.persistence import save_now
+from bot.store import BotStore
+from workflows.service_layer.bus import Engine
+
+SERVICES_KEY = "rightsdesk.services"
+
+SendCode = Callable[[str, int], Outcome]
+"""``(reference, chat_id) -> Outcome``: send a one-time code to the contact on file."""
+CheckCode = Callable[[str, int, str], Outcome]
+"""``(reference, chat_id, code) -> Outcome``."""
+StartEid = Callable[[str, int], Outcome]
+"""``(reference, chat_id) -> Outcome`` with the one-time eID login ``url``."""
+CheckDocument = Callable[[str, int, bytes, str], Outcome]
+"""``(reference, chat_id, file_bytes, filename) -> Outcome``."""
+ShopVisit = Callable[[str, int], Outcome]
+"""``(reference, chat_id) -> Outcome`` (SHOP_VISIT with the places)."""
+
+
+@dataclass(frozen=True)
+class VerificationHooks:
+    """The identity routes of ``bot.identity``; a route left ``None`` is not offered.
+
+    Called in a worker thread (they are synchronous and touch the database or a provider).
+    """
+
+    send_code: SendCode | None = None
+    check_code: CheckCode | None = None
+    start_eid: StartEid | None = None
+    check_document: CheckDocument | None = None
+    shop_visit: ShopVisit | None = None
+
+
+@dataclass
+class BotServices:
+    engine: Engine
+    store: BotStore
+    hooks: VerificationHooks = field(default_factory=VerificationHooks)
+    limiter: ChatRateLimiter = field(default_factory=ChatRateLimiter)
+    max_file_bytes: int = 10 * 1024 * 1024
+    """Larger files are refused before download (Telegram reports ``file_size``)."""
+    executor: ThreadPoolExecutor | None = None
+    """Threads for reads and route calls; the loop's default pool (cores + 4) is too
+    small when many chats wait on the database at once."""
+    write_executor: ThreadPoolExecutor | None = None
+    """Threads for writes (engine commands, the bot's rows). One on SQLite: writers that
+    contend for its lock back off in sleeps of up to 100 ms; queued in one thread they don't."""
+
+    async def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a synchronous read or route call off the event loop."""
+        call = functools.partial(function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def write(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a synchronous engine command or store write off the event loop."""
+        call = functools.partial(function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.write_executor, call)
+
+    def privacy_url(self) -> str | None:
+        contacts = self.engine.profile.contacts
+        return contacts.privacy_notice_url or contacts.website
+
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services(context: Context) -> BotServices:
+    found: BotServices = context.application.bot_data[SERVICES_KEY]
+    return found
+
+
+def chat_id_of(update: Update) -> int | None:
+    chat = update.effective_chat
+    return chat.id if chat is not None else None
+
+
+def chat_data(context: Context) -> dict[str, Any]:
+    data = context.chat_data
+    if data is None:  # updates without a chat never reach the conversation handlers
+        raise LookupError("update without a chat")
+    return data
+
+
+def language(update: Update, context: Context) -> str:
+    """The chat's language: chosen with /language, else Telegram's, else Latvian."""
+    data = chat_data(context)
+    chosen = data.get("lang")
+    if isinstance(chosen, str) and chosen in texts.LANGUAGES:
+        return chosen
+    user = update.effective_user
+    picked = texts.pick_language(user.language_code if user else None)
+    data["lang"] = picked
+    return picked
+
+
+def flow(context: Context) -> dict[str, Any] | None:
+    current = chat_data(context).get("flow")
+    return current if isinstance(current, dict) else None
+
+
+async def save(context: Context, chat_id: int) -> None:
+    await save_now(context.application, chat_id)
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons from ``[(label, callback_data), ...]`` rows."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                 for row in rows])
+
+
+async def say(context: Context, chat_id: int, message: str, markup: InlineKeyboardMarkup | None = None,
+              *, preview: bool = False) -> None:
+    await context.bot.send_message(
+        chat_id=chat_id,
+        text=message,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=not preview),
+    )

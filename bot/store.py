@@ -1,0 +1,191 @@
+"""The bot's own rows in the project database: conversation state, which requests each
+chat made (and the last state it was told about), and chats that blocked the bot.
+
+Synchronous SQLAlchemy Core; the async bot calls it through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workflows.adapters.bot_tables import bot_blocked_chats, bot_chat_requests, bot_conversations
+from workflows.adapters.orm import requests
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One of a chat's requests as /status shows it: no personal data, only the case facts."""
+
+    reference: str
+    rights: tuple[str, ...]
+    state: str
+    due_on: date
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A request whose state moved since its chat was last told."""
+
+    request_id: str
+    reference: str
+    chat_id: int
+    state: str
+    language: str
+
+
+class BotStore:
+    """``engine`` writes; ``reader`` (SQLite: DEFERRED transactions) serves the reads, so a
+    /status never queues behind a writer for the database lock."""
+
+    def __init__(self, engine: Engine, reader: Engine | None = None) -> None:
+        self._engine = engine
+        self._reader = reader or engine
+
+    # -- conversation state (used by bot.persistence) -------------------------------------
+    def load_conversations(self) -> dict[int, dict[str, Any]]:
+        with self._reader.connect() as connection:
+            rows = connection.execute(select(bot_conversations.c.chat_id, bot_conversations.c.data)).all()
+        return {int(r.chat_id): dict(r.data or {}) for r in rows}
+
+    def load_conversation(self, chat_id: int) -> dict[str, Any] | None:
+        with self._reader.connect() as connection:
+            data = connection.execute(
+                select(bot_conversations.c.data).where(bot_conversations.c.chat_id == chat_id)
+            ).scalar_one_or_none()
+        return None if data is None else dict(data)
+
+    def save_conversation(self, chat_id: int, data: Mapping[str, Any], *, now: datetime) -> None:
+        values = {"data": dict(data), "updated_at": now}
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                update(bot_conversations).where(bot_conversations.c.chat_id == chat_id).values(**values)
+            ).rowcount
+            if changed:
+                return
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(bot_conversations).values(chat_id=chat_id, **values))
+            except IntegrityError:
+                # Another process inserted the row between our UPDATE and INSERT: update it.
+                connection.execute(
+                    update(bot_conversations).where(bot_conversations.c.chat_id == chat_id).values(**values)
+                )
+
+    def save_conversations(self, batch: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
+        """Several chats' state in one transaction (group commit: one fsync for many chats)."""
+        if not batch:
+            return
+        with self._engine.begin() as connection:
+            known = set(
+                connection.execute(
+                    select(bot_conversations.c.chat_id).where(bot_conversations.c.chat_id.in_(list(batch)))
+                ).scalars()
+            )
+            for chat_id, data in batch.items():
+                values = {"data": dict(data), "updated_at": now}
+                if chat_id in known:
+                    connection.execute(
+                        update(bot_conversations).where(bot_conversations.c.chat_id == chat_id).values(**values)
+                    )
+                else:
+                    connection.execute(insert(bot_conversations).values(chat_id=chat_id, **values))
+
+    def drop_conversation(self, chat_id: int) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(bot_conversations).where(bot_conversations.c.chat_id == chat_id))
+
+    # -- the chat's requests ---------------------------------------------------------------
+    def link_request(self, reference: str, chat_id: int, *, now: datetime) -> None:
+        """Remember that ``chat_id`` made ``reference``, as of the state it is in now."""
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(requests.c.id, requests.c.state).where(requests.c.reference == reference)
+            ).one()
+            connection.execute(
+                insert(bot_chat_requests).values(
+                    request_id=row.id, chat_id=chat_id, reference=reference, notified_state=row.state, notified_at=now
+                )
+            )
+
+    def chat_requests(self, chat_id: int, *, limit: int = 20) -> list[ChatRequest]:
+        query = (
+            select(requests.c.reference, requests.c.rights, requests.c.state, requests.c.effective_due_on,
+                   requests.c.closed_at)
+            .join(bot_chat_requests, bot_chat_requests.c.request_id == requests.c.id)
+            .where(bot_chat_requests.c.chat_id == chat_id)
+            .order_by(requests.c.received_at.desc())
+            .limit(limit)
+        )
+        with self._reader.connect() as connection:
+            return [
+                ChatRequest(
+                    reference=r.reference,
+                    rights=tuple(x for x in r.rights.split(",") if x),
+                    state=r.state,
+                    due_on=r.effective_due_on,
+                    closed=r.closed_at is not None,
+                )
+                for r in connection.execute(query)
+            ]
+
+    def request(self, chat_id: int, reference: str) -> ChatRequest | None:
+        """The chat's own request ``reference``; None for anyone else's (no probing by reference)."""
+        wanted = reference.strip().upper()
+        return next((r for r in self.chat_requests(chat_id, limit=1000) if r.reference == wanted), None)
+
+    def state_changes(self, *, limit: int = 100) -> list[StateChange]:
+        """Requests whose state differs from what their (unblocked) chat was last told."""
+        blocked = exists().where(bot_blocked_chats.c.chat_id == bot_chat_requests.c.chat_id)
+        query = (
+            select(bot_chat_requests.c.request_id, bot_chat_requests.c.reference, bot_chat_requests.c.chat_id,
+                   requests.c.state, requests.c.language)
+            .join(requests, requests.c.id == bot_chat_requests.c.request_id)
+            .where(requests.c.state != bot_chat_requests.c.notified_state, ~blocked)
+            .limit(limit)
+        )
+        with self._reader.connect() as connection:
+            return [
+                StateChange(r.request_id, r.reference, int(r.chat_id), r.state, r.language)
+                for r in connection.execute(query)
+            ]
+
+    def mark_notified(self, request_id: str, state: str, *, now: datetime) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(bot_chat_requests)
+                .where(bot_chat_requests.c.request_id == request_id)
+                .values(notified_state=state, notified_at=now)
+            )
+
+    # -- blocked chats ---------------------------------------------------------------------
+    def mark_blocked(self, chat_id: int, *, now: datetime) -> None:
+        with self._engine.begin() as connection:
+            known = select(bot_blocked_chats.c.chat_id).where(bot_blocked_chats.c.chat_id == chat_id)
+            if connection.execute(known).first():
+                return
+            connection.execute(insert(bot_blocked_chats).values(chat_id=chat_id, blocked_at=now))
+
+    def unblock(self, chat_id: int) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(bot_blocked_chats).where(bot_blocked_chats.c.chat_id == chat_id))
+
+    def is_blocked(self, chat_id: int) -> bool:
+        with self._reader.connect() as connection:
+            found = connection.execute(
+                select(bot_blocked_chats.c.chat_id).where(bot_blocked_chats.c.chat_id == chat_id)
+            ).first()
+        return found is not None
+
+    def request_id(self, reference: str) -> str | None:
+        with self._reader.connect() as connection:
+            found: str | None = connection.execute(
+                select(bot_chat_requests.c.request_id).where(bot_chat_requests.c.reference == reference)
+            ).scalar_one_or_none()
+        return found
