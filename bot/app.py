@@ -158,6 +158,7 @@ def build_application(
         .persistence(persistence)
         .concurrent_updates(PerChatUpdateProcessor(config.concurrent_updates))
         .request(GatedHTTPXRequest(config.http_connections, pool_timeout=10.0))
+        .get_updates_request(GatedHTTPXRequest(1, read_timeout=config.poll_timeout_seconds + 10.0))
     )
     if not polling:
         builder = builder.updater(None)

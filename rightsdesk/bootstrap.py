@@ -9,10 +9,12 @@ import functools
 import logging
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine as SqlEngine
 
@@ -24,7 +26,10 @@ from rightsdesk.settings import BUILTIN_PROFILES, Settings
 from signature.errors import TrustListError
 from signature.trust import TrustStore
 from workflows.adapters import migrate
+from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
+from workflows.adapters.connectors.recipients import queue_recipient_notices
 from workflows.adapters.database import make_engine
+from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.job_queue import SqlJobSource
 from workflows.adapters.profile_loader import load_profile
 from workflows.adapters.queries import RequestQueries
@@ -33,8 +38,9 @@ from workflows.adapters.unit_of_work import SqlUnitOfWork
 from workflows.domain.calendar import load_calendar
 from workflows.domain.profile import ControllerProfile
 from workflows.service_layer.bus import Engine
+from workflows.service_layer.execution import execution_job_handlers
 from workflows.service_layer.ports import Clock
-from workflows.service_layer.worker import Worker
+from workflows.service_layer.worker import JobHandler, Worker
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,7 @@ class App:
     engine: Engine
     queries: RequestQueries
     _trust: TrustStore | None = field(default=None, repr=False)
+    _controller_data: SqlControllerData | None = field(default=None, repr=False)
 
     def trust_store(self) -> TrustStore:
         """The EU trusted lists from ``[signature] trust_dir``, loaded once per process."""
@@ -86,7 +93,26 @@ class App:
         )
         checker = SignatureChecker(self.trust_store(), online=self.settings.signature.online)
         worker.handlers["process_email"] = functools.partial(process_email, checker=checker)
+        worker.handlers.update(self.execution_handlers())
         return worker
+
+    def controller_data(self) -> SqlControllerData | None:
+        """The controller's own databases as the data map describes them (None: no data map)."""
+        if self._controller_data is None and self.settings.controller.datamap:
+            datamap = load_datamap(self.settings.resolve(self.settings.controller.datamap), self.engine.profile)
+            self._controller_data = SqlControllerData(
+                ControllerDatabases(datamap),
+                self.engine.profile,
+                export_dir=self.settings.resolve(self.settings.controller.export_dir),
+            )
+        return self._controller_data
+
+    def execution_handlers(self) -> dict[str, JobHandler]:
+        data = self.controller_data()
+        if data is None:
+            return {"plan_request": _plan_by_hand}
+        notify = functools.partial(queue_recipient_notices, contacts=dict(self.settings.controller.recipient_contacts))
+        return execution_job_handlers(data, notify)
 
     def email_sender(self, name: str | None = None) -> EmailSender:
         return EmailSender(
@@ -101,6 +127,14 @@ class App:
     def close(self) -> None:
         self.database.dispose()
         self.reader.dispose()
+
+
+def _plan_by_hand(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
+    """No data map: the engine tracks the request and staff carry it out themselves."""
+    request = uow.requests.get_by_reference(str(payload["reference"]), for_update=True)
+    request.flag_for_staff(
+        "no data map is configured: find and act on this person's data by hand", at=engine.clock.now()
+    )
 
 
 def process_name() -> str:

@@ -125,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="purge case files past their retention period")
     purge.set_defaults(handler=_purge)
 
+    datamap = sub.add_parser("datamap", help="the data map of the controller's own databases")
+    datamap_sub = datamap.add_subparsers(metavar="ACTION")
+    datamap_sub.add_parser(
+        "check", help="connect and confirm every table, column and link of the data map exists"
+    ).set_defaults(handler=_datamap_check)
+
     trust = sub.add_parser("trust", help="EU trusted lists used to validate qualified signatures")
     trust_sub = trust.add_subparsers(metavar="ACTION")
     refresh = trust_sub.add_parser(
@@ -414,3 +420,25 @@ def _strip_global(args: list[str]) -> list[str]:
         return args
     index = args.index("--config")
     return args[:index] + args[index + 2 :]
+
+
+def _datamap_check(options: argparse.Namespace) -> int:
+    from workflows.adapters.connectors.introspect import check_datamap
+    from workflows.adapters.datamap_loader import load_datamap
+
+    app = _app(options)
+    try:
+        if not app.settings.controller.datamap:
+            print('rightsdesk: no data map configured; set [controller] datamap = "path/to/datamap.toml"')
+            return EXIT_USAGE
+        path = app.settings.resolve(app.settings.controller.datamap)
+        problems = check_datamap(load_datamap(path, app.engine.profile))
+    finally:
+        app.close()
+    if problems:
+        print(f"{path}: {len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"{path}: every table, column and link exists.")
+    return EXIT_OK

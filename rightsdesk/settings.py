@@ -39,6 +39,13 @@ class ControllerSettings(_Section):
     """A built-in example (retail, bookshop) or the path of a controller profile TOML."""
     calendar: str | None = None
     """Path of an edited Latvian holiday calendar; empty means the shipped one."""
+    datamap: str | None = None
+    """The data map of the controller's own databases (issue 5); empty: staff carry out
+    requests by hand and the engine only tracks them."""
+    export_dir: str = "rightsdesk-data/exports"
+    """Where access and portability packages are written before delivery."""
+    recipient_contacts: dict[str, str] = Field(default_factory=dict)
+    """Art. 19 notice addresses by recipient id, overriding the profile's contact_email."""
 
 
 class DeadlineSettings(_Section):

@@ -320,6 +320,7 @@ def _to_domain(doc: schema.ProfileSchema) -> ControllerProfile:
                 categories=tuple(r.categories),
                 transfer_safeguard=_text(r.transfer_safeguard),
                 art19_exemption=_text(r.art19_exemption),
+                contact_email=r.contact_email,
             )
             for r in doc.recipients
         ),

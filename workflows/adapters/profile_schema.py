@@ -111,6 +111,7 @@ class RecipientSchema(_Section):
     categories: list[str] = []
     transfer_safeguard: Text | None = None
     art19_exemption: Text | None = None
+    contact_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
 
 
 class SourceSchema(_Section):

@@ -225,6 +225,8 @@ class Recipient:
     """Art. 15(2), 44-49: adequacy decision or appropriate safeguard for a non-EEA country."""
     art19_exemption: LocalText | None = None
     """Why notifying this recipient under Art. 19 is impossible or disproportionate, if it is."""
+    contact_email: str | None = None
+    """Where Art. 19 notices to this recipient go (their data-protection contact)."""
 
     @property
     def outside_eea(self) -> bool:
