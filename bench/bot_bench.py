@@ -115,6 +115,7 @@ async def run_bench(
     chats: int, rounds: int, rate: float, database_url: str | None, script: tuple[tuple[str, str], ...]
 ) -> dict[str, Any]:
     from bot.app import BotConfig, BotRunner, build_application
+    from bot.services import SERVICES_KEY
     from rightsdesk.bootstrap import build_app
     from rightsdesk.settings import Settings
 
@@ -136,6 +137,7 @@ async def run_bench(
     here.send("go")
     result = await asyncio.to_thread(here.recv)
     cpu_seconds = time.process_time() - cpu_started
+    writer = application.bot_data[SERVICES_KEY].writer
     await runner.stop()
     child.join(10)
     app.close()
@@ -158,6 +160,8 @@ async def run_bench(
         "bot_cpu_share": round(cpu_seconds / elapsed, 2),
         "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": round(latencies[-1] * 1000, 1),
                        "mean": round(statistics.fmean(latencies) * 1000, 1)},
+        "writer": {"batches": writer.batches, "jobs": writer.jobs, "states": writer.states,
+                   "busy_seconds": round(writer.busy_seconds, 2)},
         "median_ms_by_step": {k: round(statistics.median(v) * 1000, 1) for k, v in result["by_step"].items() if v},
         "database": url.split(":", 1)[0],
         "machine": {"nproc": os.cpu_count(), "load": os.getloadavg()},

@@ -32,7 +32,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.request import HTTPXRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -43,13 +42,16 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import chat_commands, conversation
+from bot.http import AiohttpRequest
 from bot.limits import ChatRateLimiter
 from bot.notify import TelegramNotifier
 from bot.persistence import DatabasePersistence
 from bot.services import SERVICES_KEY, BotServices, VerificationHooks
 from bot.store import BotStore
+from bot.writer import GroupWriter
 from workflows.service_layer.bus import Engine
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,9 @@ class BotConfig:
     webhook_secret: str | None = None
     sender_id: str = "bot"
     database_threads: int = 16
-    http_connections: int = 4
+    http_connections: int = 8
+    http_client: str = "aiohttp"
+    """"aiohttp" (faster, see bot.http) or "httpx" (PTB's default)."""
     refresh_from_database: bool = False
     """Re-read a chat's state before each update: only for several bot processes sharing chats."""
 
@@ -141,14 +145,9 @@ def build_application(
     """
     store = BotStore(database, reader)
     executor = ThreadPoolExecutor(max_workers=config.database_threads, thread_name_prefix="bot-db")
-    writers = 1 if database.dialect.name == "sqlite" else config.database_threads
-    write_executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="bot-db-write")
+    writer = GroupWriter(engine, store, engine.clock.now)
     persistence = DatabasePersistence(
-        store,
-        engine.clock.now,
-        executor=executor,
-        write_executor=write_executor,
-        refresh_from_database=config.refresh_from_database,
+        store, writer, executor=executor, refresh_from_database=config.refresh_from_database
     )
     builder = (
         ApplicationBuilder()
@@ -157,8 +156,8 @@ def build_application(
         .base_file_url(config.base_file_url)
         .persistence(persistence)
         .concurrent_updates(PerChatUpdateProcessor(config.concurrent_updates))
-        .request(GatedHTTPXRequest(config.http_connections, pool_timeout=10.0))
-        .get_updates_request(GatedHTTPXRequest(1, read_timeout=config.poll_timeout_seconds + 10.0))
+        .request(_http(config, config.http_connections))
+        .get_updates_request(_http(config, 1))
     )
     if not polling:
         builder = builder.updater(None)
@@ -170,10 +169,16 @@ def build_application(
         limiter=ChatRateLimiter(config.rate_limit_updates, config.rate_limit_window_seconds),
         max_file_bytes=config.max_file_bytes,
         executor=executor,
-        write_executor=write_executor,
+        writer=writer,
     )
     add_handlers(application)
     return application
+
+
+def _http(config: BotConfig, connections: int) -> BaseRequest:
+    if config.http_client == "httpx":
+        return GatedHTTPXRequest(connections, pool_timeout=10.0)
+    return AiohttpRequest(connections)
 
 
 def add_handlers(application: BotApplication) -> None:
@@ -239,9 +244,8 @@ class BotRunner:
             await self.application.stop()
         await self.application.shutdown()
         services: BotServices = self.application.bot_data[SERVICES_KEY]
-        for pool in (services.executor, services.write_executor):
-            if pool is not None:
-                pool.shutdown(wait=True)
+        if services.executor is not None:
+            services.executor.shutdown(wait=True)
 
 
 def webhook_route(application: BotApplication, *, secret: str, path: str = "/telegram/webhook") -> Route:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import Connection
 from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
@@ -87,14 +88,19 @@ async def on_withdraw_button(update: Update, context: Context, reference: str) -
     own = await svc.run(svc.store.request, chat_id, reference)
     if own is None:
         return
+    command = c.WithdrawRequest(own.reference, actor=f"telegram:{chat_id}")
+
+    def withdraw(connection: Connection) -> None:
+        svc.engine.handle(command)
+        request_id = svc.store.request_id(own.reference, connection=connection)
+        if request_id is not None:  # the chat is told right now; the notifier need not repeat it
+            svc.store.mark_notified(request_id, "withdrawn", now=svc.engine.clock.now(), connection=connection)
+
     try:
-        await svc.write(svc.engine.handle, c.WithdrawRequest(own.reference, actor=f"telegram:{chat_id}"))
+        await svc.write(withdraw)
     except WorkflowError:
         await say(context, chat_id, texts.text(lang, "withdraw_impossible", reference=own.reference))
         return
-    request_id = await svc.run(svc.store.request_id, own.reference)
-    if request_id is not None:  # the chat was just told; the notifier need not repeat it
-        await svc.write(svc.store.mark_notified, request_id, "withdrawn", now=svc.engine.clock.now())
     await say(context, chat_id, texts.text(lang, "withdrawn", reference=own.reference))
 
 
@@ -230,7 +236,8 @@ async def on_error(update: object, context: Context) -> None:
     svc = services(context)
     if isinstance(error, Forbidden) and chat_id is not None:
         log.info("chat %s blocked the bot; notifications stop", chat_id)
-        await svc.write(svc.store.mark_blocked, chat_id, now=svc.engine.clock.now())
+        await svc.write(lambda connection: svc.store.mark_blocked(chat_id, now=svc.engine.clock.now(),
+                                                                 connection=connection))
         return
     log.error("bot handler failed: %s", type(error).__name__, exc_info=error)
     if chat_id is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Connection
 from telegram import Update
 
 from bot import texts
@@ -69,7 +70,7 @@ async def start(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if await svc.run(svc.store.is_blocked, chat_id):  # writing to the bot again means it is unblocked
-        await svc.write(svc.store.unblock, chat_id)
+        await svc.write(lambda connection: svc.store.unblock(chat_id, connection=connection))
     lang = language(update, context)
     chat_data(context)["flow"] = {"step": "rights", "rights": [], "details": {}, "pending": []}
     await save(context, chat_id)
@@ -298,12 +299,13 @@ async def _register(update: Update, context: Context, chat_id: int, current: dic
         incoming_external_id=f"telegram:{chat_id}:{message.message_id}" if message else None,
     )
 
-    def open_and_link() -> str:
+    def open_and_link(connection: Connection) -> str:
+        # The request and the chat's link to it commit together (the engine joins this transaction).
         reference: str = svc.engine.handle(command)
-        svc.store.link_request(reference, chat_id, now=svc.engine.clock.now())
+        svc.store.link_request(reference, chat_id, now=svc.engine.clock.now(), connection=connection)
         return reference
 
-    reference: str = await svc.write(open_and_link)
+    reference = await svc.write(open_and_link)
     chat_data(context)["flow"] = {"step": "verify", "reference": reference}
     await save(context, chat_id)
     row = await svc.run(svc.store.request, chat_id, reference)

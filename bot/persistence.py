@@ -4,81 +4,23 @@ Only ``chat_data`` is kept: the chat's language and the guided request in progre
 handlers write through before they answer (:func:`save_now`), so a crash or a restart
 between two messages loses nothing; PTB's periodic flush is only a back-stop.
 
-Writes are group-committed: saves that arrive while a transaction is on its way to disk
-go together in the next one. With ``synchronous=FULL`` a commit costs an fsync (about
-5 ms here), so one transaction per update would cap the bot near 150 updates/s.
+Writes go through :class:`bot.writer.GroupWriter` (group commit with the bot's other writes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import datetime
 from typing import Any
 
 from telegram.ext import Application, BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.store import BotStore
+from bot.writer import GroupWriter
 
 ChatData = dict[str, Any]
-
-
-class ConversationWriter:
-    """Group commit of chat states: each ``save`` returns once its state is on disk."""
-
-    def __init__(self, store: BotStore, now: Callable[[], datetime], executor: Executor | None = None) -> None:
-        self._store = store
-        self._now = now
-        self.executor = executor
-        self._pending: dict[int, ChatData] = {}
-        self._waiters: list[asyncio.Future[None]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def save(self, chat_id: int, data: ChatData) -> None:
-        # A JSON round trip: a deep copy that also proves the state is storable.
-        self._pending[chat_id] = json.loads(json.dumps(data))
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        if self._task is None or self._task.done():
-            self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="bot-conversation-writer")
-        assert self._wake is not None
-        self._wake.set()
-        await waiter
-
-    async def _run(self) -> None:
-        assert self._wake is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, {}
-            waiters, self._waiters = self._waiters, []
-            try:
-                await loop.run_in_executor(self.executor, lambda: self._store.save_conversations(batch, now=self._now()))
-            except Exception as error:  # every waiter learns; the handler's error path answers
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(error)
-            else:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-
-    async def close(self) -> None:
-        """Wait for what is queued, then stop the writer task."""
-        while self._waiters:
-            await asyncio.gather(*self._waiters, return_exceptions=True)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
 
 class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, Any]]):
@@ -92,10 +34,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
     def __init__(
         self,
         store: BotStore,
-        now: Callable[[], datetime],
+        writer: GroupWriter,
         *,
         executor: Executor | None = None,
-        write_executor: Executor | None = None,
         update_interval: float = 60,
         refresh_from_database: bool = False,
     ) -> None:
@@ -106,7 +47,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
         self._store = store
         self._executor = executor
         self._refresh = refresh_from_database
-        self.writer = ConversationWriter(store, now, write_executor)
+        self.writer = writer
 
     async def _in_thread(self, function: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function)
@@ -116,7 +57,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
         return loaded
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
-        await self.writer.save(chat_id, data)
+        await self.writer.save_state(chat_id, data)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: ChatData) -> None:
         if not self._refresh:
@@ -127,9 +68,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
             chat_data.update(stored)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await asyncio.get_running_loop().run_in_executor(
-            self.writer.executor, lambda: self._store.drop_conversation(chat_id)
-        )
+        await self.writer.call(lambda connection: self._store.drop_conversation(chat_id, connection=connection))
 
     async def flush(self) -> None:
         await self.writer.close()
@@ -173,7 +112,7 @@ async def save_now(application: Application[Any, Any, Any, Any, Any, Any], chat_
     """Write this chat's data through to the database before the bot answers."""
     persistence = application.persistence
     if isinstance(persistence, DatabasePersistence):
-        await persistence.writer.save(chat_id, application.chat_data[chat_id])
+        await persistence.writer.save_state(chat_id, application.chat_data[chat_id])
     else:
         application.mark_data_for_update_persistence(chat_ids=chat_id)
         await application.update_persistence()

@@ -6,12 +6,13 @@ Synchronous SQLAlchemy Core; the async bot calls it through ``asyncio.to_thread`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy import Connection, Engine, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflows.adapters.bot_tables import bot_blocked_chats, bot_chat_requests, bot_conversations
@@ -48,6 +49,15 @@ class BotStore:
         self._engine = engine
         self._reader = reader or engine
 
+    @contextlib.contextmanager
+    def _writing(self, connection: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction (bot.writer's group commit) or a new one."""
+        if connection is not None:
+            yield connection
+            return
+        with self._engine.begin() as own:
+            yield own
+
     # -- conversation state (used by bot.persistence) -------------------------------------
     def load_conversations(self) -> dict[int, dict[str, Any]]:
         with self._reader.connect() as connection:
@@ -78,11 +88,13 @@ class BotStore:
                     update(bot_conversations).where(bot_conversations.c.chat_id == chat_id).values(**values)
                 )
 
-    def save_conversations(self, batch: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
+    def save_conversations(
+        self, batch: Mapping[int, Mapping[str, Any]], *, now: datetime, connection: Connection | None = None
+    ) -> None:
         """Several chats' state in one transaction (group commit: one fsync for many chats)."""
         if not batch:
             return
-        with self._engine.begin() as connection:
+        with self._writing(connection) as connection:
             known = set(
                 connection.execute(
                     select(bot_conversations.c.chat_id).where(bot_conversations.c.chat_id.in_(list(batch)))
@@ -97,14 +109,16 @@ class BotStore:
                 else:
                     connection.execute(insert(bot_conversations).values(chat_id=chat_id, **values))
 
-    def drop_conversation(self, chat_id: int) -> None:
-        with self._engine.begin() as connection:
+    def drop_conversation(self, chat_id: int, *, connection: Connection | None = None) -> None:
+        with self._writing(connection) as connection:
             connection.execute(delete(bot_conversations).where(bot_conversations.c.chat_id == chat_id))
 
     # -- the chat's requests ---------------------------------------------------------------
-    def link_request(self, reference: str, chat_id: int, *, now: datetime) -> None:
+    def link_request(
+        self, reference: str, chat_id: int, *, now: datetime, connection: Connection | None = None
+    ) -> None:
         """Remember that ``chat_id`` made ``reference``, as of the state it is in now."""
-        with self._engine.begin() as connection:
+        with self._writing(connection) as connection:
             row = connection.execute(
                 select(requests.c.id, requests.c.state).where(requests.c.reference == reference)
             ).one()
@@ -156,8 +170,10 @@ class BotStore:
                 for r in connection.execute(query)
             ]
 
-    def mark_notified(self, request_id: str, state: str, *, now: datetime) -> None:
-        with self._engine.begin() as connection:
+    def mark_notified(
+        self, request_id: str, state: str, *, now: datetime, connection: Connection | None = None
+    ) -> None:
+        with self._writing(connection) as connection:
             connection.execute(
                 update(bot_chat_requests)
                 .where(bot_chat_requests.c.request_id == request_id)
@@ -165,15 +181,15 @@ class BotStore:
             )
 
     # -- blocked chats ---------------------------------------------------------------------
-    def mark_blocked(self, chat_id: int, *, now: datetime) -> None:
-        with self._engine.begin() as connection:
+    def mark_blocked(self, chat_id: int, *, now: datetime, connection: Connection | None = None) -> None:
+        with self._writing(connection) as connection:
             known = select(bot_blocked_chats.c.chat_id).where(bot_blocked_chats.c.chat_id == chat_id)
             if connection.execute(known).first():
                 return
             connection.execute(insert(bot_blocked_chats).values(chat_id=chat_id, blocked_at=now))
 
-    def unblock(self, chat_id: int) -> None:
-        with self._engine.begin() as connection:
+    def unblock(self, chat_id: int, *, connection: Connection | None = None) -> None:
+        with self._writing(connection) as connection:
             connection.execute(delete(bot_blocked_chats).where(bot_blocked_chats.c.chat_id == chat_id))
 
     def is_blocked(self, chat_id: int) -> bool:
@@ -183,9 +199,11 @@ class BotStore:
             ).first()
         return found is not None
 
-    def request_id(self, reference: str) -> str | None:
-        with self._reader.connect() as connection:
-            found: str | None = connection.execute(
-                select(bot_chat_requests.c.request_id).where(bot_chat_requests.c.reference == reference)
-            ).scalar_one_or_none()
+    def request_id(self, reference: str, *, connection: Connection | None = None) -> str | None:
+        query = select(bot_chat_requests.c.request_id).where(bot_chat_requests.c.reference == reference)
+        if connection is not None:
+            found: str | None = connection.execute(query).scalar_one_or_none()
+            return found
+        with self._reader.connect() as own:
+            found = own.execute(query).scalar_one_or_none()
         return found

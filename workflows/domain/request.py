@@ -147,7 +147,8 @@ class RightsRequest:
         self._record(EventType.IDENTITY_VERIFICATION_FAILED, at, actor, data)
 
     def flag_for_staff(self, reason: str, *, at: datetime, actor: str = "system") -> None:
-        self.attention = reason
+        """Ask staff to look; earlier reasons stay (the first one first) until staff clear them."""
+        self._add_attention(reason)
         self._record(EventType.ATTENTION_FLAGGED, at, actor, {"reason": reason})
 
     # -- progress ----------------------------------------------------------------------------
@@ -194,7 +195,7 @@ class RightsRequest:
     def note_deadline_missed(self, *, at: datetime) -> None:
         """The effective due date passed without an answer: staff must act at once."""
         self._record(EventType.DEADLINE_MISSED, at, "system", {"due_on": self.deadline.effective_due_on.isoformat()})
-        self.attention = f"overdue since {self.deadline.effective_due_on.isoformat()}"
+        self._add_attention(f"overdue since {self.deadline.effective_due_on.isoformat()}")
 
     # -- deadline ----------------------------------------------------------------------------
 
@@ -213,6 +214,12 @@ class RightsRequest:
         return not self.state.is_terminal and self.deadline.is_overdue(today)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _add_attention(self, reason: str) -> None:
+        if not self.attention:
+            self.attention = reason
+        elif reason not in self.attention.split("; "):
+            self.attention = f"{self.attention}; {reason}"
 
     def _ensure_open(self) -> None:
         if self.state.is_terminal:

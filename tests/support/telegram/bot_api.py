@@ -31,6 +31,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "link_preview_options", "entities", "reply_parameters"}
+_METHODS = {name.lower(): name for name in (
+    "getMe", "getUpdates", "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
+    "getFile", "setWebhook", "deleteWebhook",
+)}
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Rightsdesk", "username": "rightsdesk_test_bot"}
 
 
@@ -235,7 +239,8 @@ class FakeBotApi:
         body = (await request.body()).decode()
         kind = request.headers.get("content-type", "")
         if "json" in kind and body:
-            return dict(json.loads(body))
+            decoded = dict(json.loads(body))
+            return {k: json.loads(v) if k in _JSON_FIELDS and isinstance(v, str) else v for k, v in decoded.items()}
         raw = dict(parse_qsl(body)) if body else dict(request.query_params)
         return {k: json.loads(v) if k in _JSON_FIELDS else v for k, v in raw.items()}
 
@@ -250,7 +255,8 @@ class FakeBotApi:
     async def _api(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
-        method = request.path_params["method"]
+        # Bot API method names are case-insensitive ("SendMessage" is sendMessage).
+        method = _METHODS.get(request.path_params["method"].lower(), request.path_params["method"])
         params = await self._params(request)
         if method == "getUpdates":
             return await self._get_updates(params)
