@@ -161,7 +161,7 @@ async def run_bench(
         "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": round(latencies[-1] * 1000, 1),
                        "mean": round(statistics.fmean(latencies) * 1000, 1)},
         "writer": {"batches": writer.batches, "jobs": writer.jobs, "states": writer.states,
-                   "busy_seconds": round(writer.busy_seconds, 2)},
+                   "busy_seconds": round(writer.busy_seconds, 2), "fallbacks": writer.fallbacks},
         "median_ms_by_step": {k: round(statistics.median(v) * 1000, 1) for k, v in result["by_step"].items() if v},
         "database": url.split(":", 1)[0],
         "machine": {"nproc": os.cpu_count(), "load": os.getloadavg()},

@@ -34,7 +34,10 @@ MAX_BATCH = 200
 
 
 class GroupWriter:
-    def __init__(self, engine: Engine, store: BotStore, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, engine: Engine, store: BotStore, now: Callable[[], datetime], *, linger_seconds: float = 0.003
+    ) -> None:
+        self.linger_seconds = linger_seconds
         self._engine = engine
         self._store = store
         self._now = now
@@ -48,6 +51,7 @@ class GroupWriter:
         self.jobs = 0
         self.states = 0
         self.busy_seconds = 0.0
+        self.fallbacks = 0
         """Counters for monitoring: transactions, jobs and chat states written, time spent."""
 
     async def save_state(self, chat_id: int, data: dict[str, Any]) -> None:
@@ -78,6 +82,8 @@ class GroupWriter:
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
+            if self.linger_seconds:
+                await asyncio.sleep(self.linger_seconds)  # let a few more arrive: fewer, fuller commits
             self._wake.clear()
             states, self._states = self._states, {}
             state_waiters, self._state_waiters = self._state_waiters, []
@@ -110,6 +116,7 @@ class GroupWriter:
             if len(jobs) + bool(states) <= 1:
                 return error, [error] * len(jobs)
             log.info("group commit of %d jobs failed (%s); retrying one by one", len(jobs), type(error).__name__)
+            self.fallbacks += 1
         state_outcome: Any = None
         try:
             self._store.save_conversations(states, now=self._now())

@@ -22,6 +22,7 @@ from mail_intake.config import SmtpInConfig, SmtpOutConfig
 from mail_intake.evidence import SignatureChecker
 from mail_intake.processing import process_email
 from mail_intake.sender import EmailSender
+from rightsdesk.sealing import ControllerSeal, seal_config
 from rightsdesk.settings import BUILTIN_PROFILES, Settings
 from signature.errors import TrustListError
 from signature.trust import TrustStore
@@ -77,6 +78,7 @@ class App:
     queries: RequestQueries
     _trust: TrustStore | None = field(default=None, repr=False)
     _controller_data: SqlControllerData | None = field(default=None, repr=False)
+    _seal: ControllerSeal | None = field(default=None, repr=False)
 
     def trust_store(self) -> TrustStore:
         """The EU trusted lists from ``[signature] trust_dir``, loaded once per process."""
@@ -104,8 +106,17 @@ class App:
                 ControllerDatabases(datamap),
                 self.engine.profile,
                 export_dir=self.settings.resolve(self.settings.controller.export_dir),
+                sealer=self.package_sealer(),
             )
         return self._controller_data
+
+    def package_sealer(self) -> ControllerSeal | None:
+        """The controller's e-seal for export packages when ``[seal] enabled`` (None otherwise).
+
+        Nothing touches the token here: it is logged in to on the first seal."""
+        if self._seal is None and self.settings.seal.enabled:
+            self._seal = ControllerSeal(seal_config(self.settings))
+        return self._seal
 
     def execution_handlers(self) -> dict[str, JobHandler]:
         data = self.controller_data()
@@ -125,6 +136,8 @@ class App:
         )
 
     def close(self) -> None:
+        if self._seal is not None:
+            self._seal.close()
         self.database.dispose()
         self.reader.dispose()
 

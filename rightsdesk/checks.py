@@ -10,7 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from rightsdesk.bootstrap import profile_path
+from rightsdesk.sealing import open_sealer, seal_config
 from rightsdesk.settings import Settings, find_config, load_settings
+from signature.sealing import SealingError
 from workflows.adapters import migrate
 from workflows.adapters.database import make_engine
 from workflows.adapters.profile_loader import load_profile
@@ -33,6 +35,7 @@ def check_configuration(config_option: str | None) -> tuple[list[str], list[str]
     _check_profile(settings, problems, summary)
     _check_calendar(settings, problems, summary)
     _check_database(settings, problems, summary)
+    _check_seal(settings, problems, summary)
     return problems, summary
 
 
@@ -87,3 +90,24 @@ def _missing_sqlite_file(url: str) -> Path | None:
         return None
     path = Path(parsed.database)
     return None if path.exists() else path
+
+
+def _check_seal(settings: Settings, problems: list[str], summary: list[str]) -> None:
+    """An enabled seal must be usable: module loads, token present, PIN accepted, key and
+    certificate found. This logs in to the token once, so a wrong PIN counts one attempt
+    towards the token's lock-out, as any login does."""
+    if not settings.seal.enabled:
+        summary.append("seal: not enabled (export packages are delivered unsealed)")
+        return
+    config = seal_config(settings)
+    try:
+        sealer = open_sealer(config)
+    except SealingError as error:
+        # The library's messages name the module, token and key, never the PIN.
+        problems.append(f"seal: {type(error).__name__}: {error}")
+        return
+    try:
+        subject = sealer.chain[0].subject.rfc4514_string()
+    finally:
+        sealer.close()
+    summary.append(f"seal: key {config.key_label!r} on token {config.token_label!r} ({subject})")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflows.domain.errors import ConfigurationError
 
@@ -120,6 +120,38 @@ class SignatureSettings(_Section):
     """Fetch OCSP/CRL/AIA during validation; off by default (offline, reproducible)."""
 
 
+class SealSettings(_Section):
+    """The controller's electronic seal on a PKCS#11 token (eIDAS Art. 35-40); off by default.
+
+    When enabled, access and portability packages are delivered in an ASiC-E container
+    sealed with it. The PIN is never written here: it comes from ``pin_env`` or ``pin_file``.
+    SoftHSM2 also needs ``SOFTHSM2_CONF`` in the environment (``rightsdesk seal setup-demo``).
+    """
+
+    enabled: bool = False
+    module: str = ""
+    """Path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)."""
+    token_label: str = ""
+    key_label: str = ""
+    pin_env: str | None = "RIGHTSDESK_SEAL_PIN"
+    pin_file: str | None = None
+    cert_pem: tuple[str, ...] = ()
+    """PEM files with the seal certificate and its issuers; empty: read them from the token."""
+    tsa_url: str | None = None
+    """RFC 3161 time-stamp authority: seals at level T (and LT when OCSP answers)."""
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> SealSettings:
+        if self.enabled:
+            missing = [name for name in ("module", "token_label", "key_label") if not getattr(self, name)]
+            if missing:
+                verb = "is" if len(missing) == 1 else "are"
+                raise ValueError(f"sealing is enabled but {', '.join(missing)} {verb} empty")
+            if not self.pin_env and not self.pin_file:
+                raise ValueError("sealing is enabled but neither pin_env nor pin_file says where the PIN is")
+        return self
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -132,6 +164,7 @@ class Settings(_Section):
     worker: WorkerSettings = WorkerSettings()
     staff: StaffSettings = StaffSettings()
     signature: SignatureSettings = SignatureSettings()
+    seal: SealSettings = SealSettings()
     smtp_in: SmtpInSettings = SmtpInSettings()
     smtp_out: SmtpOutSettings = SmtpOutSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -376,6 +376,9 @@ class ExportedPackage:
     path: str
     sha256: str
     size: int
+    sealed: ExportedPackage | None = None
+    """The ASiC-E container holding this package under the controller's electronic seal
+    (eIDAS Art. 35), when a seal is configured; it is what the person receives."""
 
 
 @dataclass(frozen=True)

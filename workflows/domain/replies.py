@@ -173,6 +173,9 @@ class CopyDelivery:
     method: DeliveryMethod
     formats: tuple[str, ...] = ("PDF", "JSON")
     available_until: date | None = None
+    sealed: bool = False
+    """The copy comes in an ASiC-E container under the controller's qualified electronic seal
+    (eIDAS Art. 35(2): presumed authentic and unaltered); the reply says how to check it."""
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,11 @@ def reply_facts(
     summary = summarise(request)
     kind = action.kind
     if kind in EXPORT_KINDS:
+        sealed = outcome.package is not None and outcome.package.sealed is not None
         delivery = (
-            CopyDelivery(_DELIVERY[request.channel], formats=("JSON", "CSV", "HTML")) if outcome.data_found else None
+            CopyDelivery(_DELIVERY[request.channel], formats=("JSON", "CSV", "HTML"), sealed=sealed)
+            if outcome.data_found
+            else None
         )
         return AccessFacts(
             summary,

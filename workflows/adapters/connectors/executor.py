@@ -10,7 +10,8 @@ rows found inside them, committed at the end), and every statement is idempotent
 Wiring (``rightsdesk.bootstrap``)::
 
     datamap = load_datamap(path, profile)
-    data = SqlControllerData(ControllerDatabases(datamap), profile, export_dir=base_dir / "exports")
+    data = SqlControllerData(ControllerDatabases(datamap), profile, export_dir=base_dir / "exports",
+                             sealer=controller_seal)  # sealer: optional, ``PackageSealer``
     worker.handlers.update(execution_job_handlers(data))
 """
 
@@ -27,7 +28,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from workflows.adapters.connectors import operations as ops
-from workflows.adapters.connectors.export_package import ExportTable, recipients_of, write_export_package
+from workflows.adapters.connectors.export_package import (
+    ExportTable,
+    PackageSealer,
+    file_sha256,
+    recipients_of,
+    write_export_package,
+)
 from workflows.adapters.connectors.recipients import recipients_to_notify
 from workflows.adapters.connectors.subject_finder import SubjectRows, find_subject_rows, iter_subject_rows
 from workflows.adapters.database import make_engine
@@ -124,13 +131,21 @@ class SqlControllerData:
     """Plans and executes rights in the controller's databases described by a data map."""
 
     def __init__(
-        self, databases: ControllerDatabases, profile: ControllerProfile, *, export_dir: Path, batch_size: int = 500
+        self,
+        databases: ControllerDatabases,
+        profile: ControllerProfile,
+        *,
+        export_dir: Path,
+        batch_size: int = 500,
+        sealer: PackageSealer | None = None,
     ) -> None:
         self.databases = databases
         self.datamap = databases.datamap
         self.profile = profile
         self.export_dir = export_dir
         self.batch_size = batch_size
+        self.sealer = sealer
+        """When given, every export package is also sealed into an ASiC-E container."""
 
     # -- finding -------------------------------------------------------------------------------
 
@@ -328,6 +343,9 @@ class SqlControllerData:
             "rows": dict(package.rows),
             "package": {"path": str(package.path), "sha256": package.sha256, "size": package.size},
         }
+        sealed = self._seal(package.path)
+        if sealed is not None:
+            result["sealed"] = {"path": sealed.path, "sha256": sealed.sha256, "size": sealed.size}
         return ExecutionOutcome(
             result,
             data_found=bool(tables),
@@ -336,8 +354,18 @@ class SqlControllerData:
             retention_rules=retention,
             recipients=recipients_of(self.profile, purposes, categories),
             sources=tuple(s.id for s in self.profile.sources if set(s.categories) & set(categories)),
-            package=ExportedPackage(str(package.path), package.sha256, package.size),
+            package=ExportedPackage(str(package.path), package.sha256, package.size, sealed=sealed),
         )
+
+    def _seal(self, package: Path) -> ExportedPackage | None:
+        """The package in an ASiC-E container under the controller's seal (eIDAS Art. 35), or
+        None without a sealer. Runs after the databases are closed: a slow token or time-stamp
+        authority holds no transaction open."""
+        if self.sealer is None:
+            return None
+        container = self.sealer.seal(package)
+        digest, size = file_sha256(container)
+        return ExportedPackage(str(container), digest, size)
 
     def _export_table(
         self, t: dm.Table, found: SubjectRows, connections: Mapping[str, Connection], portable: bool

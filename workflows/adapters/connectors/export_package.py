@@ -15,6 +15,11 @@ leaves a half package that looks whole.
 
 Delivery (e-mail attachment or one-time link) is the channels' business:
 :func:`write_export_package` returns the path and its SHA-256.
+
+When the controller has an electronic seal, a :class:`PackageSealer` wraps the finished ZIP
+into an ASiC-E container sealed with it (``<package>.asice``), so the person or any eIDAS
+validator can check who issued the copy and that it is unaltered (eIDAS Art. 35(2)). The
+engine never touches the key: the composition root supplies the sealer.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from workflows.adapters import reply_vocabulary as vocab
+from workflows.domain.errors import WorkflowError
 from workflows.domain.profile import ControllerProfile, pick_text
 from workflows.domain.rights import Language
 
@@ -72,6 +78,27 @@ class ExportPackage:
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
+
+
+class PackageSealer(Protocol):
+    """Seals a written export package with the controller's electronic seal.
+
+    ``seal(path)`` writes an ASiC-E container (EN 319 162-1) next to ``path`` holding the
+    file unchanged, sealed with XAdES (EN 319 132-1), and returns the container's path.
+    A qualified electronic seal carries the presumption of the integrity and the origin of
+    the data (eIDAS Art. 35(2)). Implementations raise :class:`PackageSealingError`.
+    """
+
+    def seal(self, path: Path) -> Path: ...
+
+
+class PackageSealingError(WorkflowError):
+    """The package could not be sealed; ``permanent`` is False when retrying may help
+    (a busy token, an unreachable time-stamp authority)."""
+
+    def __init__(self, message: str, *, permanent: bool = True, **fields: object) -> None:
+        super().__init__(message, **fields)
+        self.permanent = permanent
 
 
 def json_value(value: Any) -> Any:
