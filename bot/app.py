@@ -214,8 +214,9 @@ class BotRunner:
     @property
     def notifier(self) -> TelegramNotifier:
         services: BotServices = self.application.bot_data[SERVICES_KEY]
-        return TelegramNotifier(self.application.bot, self.database, services.store, services.engine.clock,
-                                self.config.sender_id)
+        return TelegramNotifier(
+            self.application.bot, self.database, services.store, services.engine.clock, self.config.sender_id
+        )
 
     async def start(self, *, polling: bool = True, webhook_url: str | None = None) -> None:
         await self.application.initialize()

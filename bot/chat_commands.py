@@ -48,8 +48,16 @@ async def status(update: Update, context: Context) -> None:
     lines = [texts.text(lang, "status_head")]
     for row in rows:
         rights = ", ".join(texts.text(lang, f"right.{r}") for r in row.rights)
-        lines.append(texts.text(lang, "status_line", reference=row.reference, rights=rights,
-                                state=texts.text(lang, f"state.{row.state}"), due=texts.latvian_date(row.due_on)))
+        lines.append(
+            texts.text(
+                lang,
+                "status_line",
+                reference=row.reference,
+                rights=rights,
+                state=texts.text(lang, f"state.{row.state}"),
+                due=texts.latvian_date(row.due_on),
+            )
+        )
     await say(context, chat_id, "\n".join(lines))
 
 
@@ -236,8 +244,9 @@ async def on_error(update: object, context: Context) -> None:
     svc = services(context)
     if isinstance(error, Forbidden) and chat_id is not None:
         log.info("chat %s blocked the bot; notifications stop", chat_id)
-        await svc.write(lambda connection: svc.store.mark_blocked(chat_id, now=svc.engine.clock.now(),
-                                                                 connection=connection))
+        await svc.write(
+            lambda connection: svc.store.mark_blocked(chat_id, now=svc.engine.clock.now(), connection=connection)
+        )
         return
     log.error("bot handler failed: %s", type(error).__name__, exc_info=error)
     if chat_id is not None:

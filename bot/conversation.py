@@ -57,8 +57,10 @@ INTAKE_STEPS = frozenset({"rights", "details", "contact", "summary"})
 
 
 def _rights_keyboard(lang: str, chosen: list[str]) -> Any:
-    rows = [[(("✅ " if r.value in chosen else "") + texts.text(lang, f"right.{r.value}"), f"r:{r.value}")]
-            for r in RIGHTS_ORDER]
+    rows = [
+        [(("✅ " if r.value in chosen else "") + texts.text(lang, f"right.{r.value}"), f"r:{r.value}")]
+        for r in RIGHTS_ORDER
+    ]
     rows.append([(texts.text(lang, "btn.continue"), "r:go")])
     return keyboard(rows)
 
@@ -254,10 +256,12 @@ async def _summary(update: Update, context: Context, chat_id: int, current: dict
     lang = language(update, context)
     current["step"] = "summary"
     await save(context, chat_id)
-    markup = keyboard([
-        [(texts.text(lang, "btn.confirm"), "s:ok")],
-        [(texts.text(lang, "btn.restart"), "s:restart"), (texts.text(lang, "btn.cancel"), "s:cancel")],
-    ])
+    markup = keyboard(
+        [
+            [(texts.text(lang, "btn.confirm"), "s:ok")],
+            [(texts.text(lang, "btn.restart"), "s:restart"), (texts.text(lang, "btn.cancel"), "s:cancel")],
+        ]
+    )
     await say(context, chat_id, texts.text(lang, "summary", lines="\n".join(_summary_lines(lang, current))), markup)
 
 

@@ -77,9 +77,9 @@ class AiohttpRequest(BaseRequest):
                 for name, value in request_data.json_parameters.items():
                     form.add_field(name, value)
                 for name, part in files.items():
-                    if isinstance(part, tuple):
-                        filename, content, mime = (*part, None)[:3] if len(part) == 2 else part  # type: ignore[misc]
-                        form.add_field(name, content, filename=filename, content_type=mime)
+                    if isinstance(part, tuple):  # (filename, content) or (filename, content, mime type)
+                        mime = part[2] if len(part) > 2 else None
+                        form.add_field(name, part[1], filename=part[0], content_type=mime)
                     else:
                         form.add_field(name, part)
                 data = form

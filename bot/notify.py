@@ -77,8 +77,9 @@ class TelegramNotifier:
             body = f"{item.subject}\n\n{item.text}" if item.subject else item.text
             error = await self._send(chat_id, body)
             if error is None:
-                await asyncio.to_thread(outbox.mark_sent, self._database, item, now=self._now(),
-                                        sender_id=self._sender_id)
+                await asyncio.to_thread(
+                    outbox.mark_sent, self._database, item, now=self._now(), sender_id=self._sender_id
+                )
                 sent += 1
             else:
                 await self._failed(item, type(error).__name__, permanent=not _retryable(error))
@@ -88,8 +89,9 @@ class TelegramNotifier:
         sent = 0
         for change in await asyncio.to_thread(self._store.state_changes):
             lang = change.language if change.language in texts.LANGUAGES else texts.DEFAULT_LANGUAGE
-            body = texts.text(lang, "notify_state", reference=change.reference,
-                              state=texts.text(lang, f"state.{change.state}"))
+            body = texts.text(
+                lang, "notify_state", reference=change.reference, state=texts.text(lang, f"state.{change.state}")
+            )
             error = await self._send(change.chat_id, body)
             if error is None or not _retryable(error):
                 # Told, or never can be (blocked, chat gone): either way not again for this state.
@@ -100,8 +102,9 @@ class TelegramNotifier:
     async def _send(self, chat_id: int, body: str) -> TelegramError | None:
         try:
             for part in chunks(body):
-                await self._bot.send_message(chat_id=chat_id, text=part,
-                                             link_preview_options=LinkPreviewOptions(is_disabled=True))
+                await self._bot.send_message(
+                    chat_id=chat_id, text=part, link_preview_options=LinkPreviewOptions(is_disabled=True)
+                )
         except Forbidden as error:
             log.info("chat %s blocked the bot; notifications stop", chat_id)
             await asyncio.to_thread(self._store.mark_blocked, chat_id, now=self._now())
@@ -112,8 +115,9 @@ class TelegramNotifier:
         return None
 
     async def _failed(self, item: outbox.OutboxItem, error: str, *, permanent: bool) -> None:
-        await asyncio.to_thread(outbox.mark_failed, self._database, item, now=self._now(), error=error,
-                                permanent=permanent)
+        await asyncio.to_thread(
+            outbox.mark_failed, self._database, item, now=self._now(), error=error, permanent=permanent
+        )
 
     def _now(self) -> datetime:
         return self._clock.now()

@@ -130,12 +130,14 @@ async def save(context: Context, chat_id: int) -> None:
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline buttons from ``[(label, callback_data), ...]`` rows."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                 for row in rows])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
 
 
-async def say(context: Context, chat_id: int, message: str, markup: InlineKeyboardMarkup | None = None,
-              *, preview: bool = False) -> None:
+async def say(
+    context: Context, chat_id: int, message: str, markup: InlineKeyboardMarkup | None = None, *, preview: bool = False
+) -> None:
     """Send a text to the chat.
 
     Through ``do_api_request`` and not ``send_message``: the bot never uses the Message that
@@ -151,3 +153,22 @@ async def say(context: Context, chat_id: int, message: str, markup: InlineKeyboa
     if markup is not None:
         arguments["reply_markup"] = markup.to_dict()
     await context.bot.do_api_request("SendMessage", api_kwargs=arguments)
+
+
+def hooks_from_routes(
+    *,
+    codes: Any | None = None,
+    documents: Any | None = None,
+    oidc: Any | None = None,
+    shop: Any | None = None,
+) -> VerificationHooks:
+    """The hooks for ``bot.identity``'s routes: ``OneTimeCodeRoute`` (send/check),
+    ``SignedDocumentRoute`` (check), ``OidcRoute`` (start_blocking) and ``ShopVisitRoute``
+    (start). A route left out is not offered in the chat."""
+    return VerificationHooks(
+        send_code=codes.send if codes is not None else None,
+        check_code=codes.check if codes is not None else None,
+        start_eid=oidc.start_blocking if oidc is not None else None,
+        check_document=documents.check if documents is not None else None,
+        shop_visit=shop.start if shop is not None else None,
+    )

@@ -19,6 +19,9 @@ from workflows.adapters.bot_tables import bot_blocked_chats, bot_chat_requests, 
 from workflows.adapters.orm import requests
 
 
+_CLOSED_STATES = ("completed", "refused", "withdrawn")
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
     """One of a chat's requests as /status shows it: no personal data, only the case facts."""
@@ -133,38 +136,58 @@ class BotStore:
             )
 
     def chat_requests(self, chat_id: int, *, limit: int = 20) -> list[ChatRequest]:
-        query = (
-            select(requests.c.reference, requests.c.rights, requests.c.state, requests.c.effective_due_on,
-                   requests.c.closed_at)
-            .join(bot_chat_requests, bot_chat_requests.c.request_id == requests.c.id)
-            .where(bot_chat_requests.c.chat_id == chat_id)
-            .order_by(requests.c.received_at.desc())
-            .limit(limit)
-        )
-        with self._reader.connect() as connection:
-            return [
-                ChatRequest(
-                    reference=r.reference,
-                    rights=tuple(x for x in r.rights.split(",") if x),
-                    state=r.state,
-                    due_on=r.effective_due_on,
-                    closed=r.closed_at is not None,
-                )
-                for r in connection.execute(query)
-            ]
+        """The chat's requests, newest first. Filtered by chat first, sorted here: ordering by
+        ``requests.received_at`` in SQL makes SQLite walk every request in the table."""
+        return self._chat_requests(chat_id)[:limit]
 
     def request(self, chat_id: int, reference: str) -> ChatRequest | None:
         """The chat's own request ``reference``; None for anyone else's (no probing by reference)."""
-        wanted = reference.strip().upper()
-        return next((r for r in self.chat_requests(chat_id, limit=1000) if r.reference == wanted), None)
+        found = self._chat_requests(chat_id, reference=reference.strip().upper())
+        return found[0] if found else None
+
+    def _chat_requests(self, chat_id: int, *, reference: str | None = None) -> list[ChatRequest]:
+        query = (
+            select(
+                requests.c.reference,
+                requests.c.rights,
+                requests.c.state,
+                requests.c.effective_due_on,
+                requests.c.received_at,
+                requests.c.closed_at,
+            )
+            .select_from(bot_chat_requests)
+            .join(requests, requests.c.id == bot_chat_requests.c.request_id)
+            .where(bot_chat_requests.c.chat_id == chat_id)
+        )
+        if reference is not None:
+            query = query.where(bot_chat_requests.c.reference == reference)
+        with self._reader.connect() as connection:
+            rows = sorted(connection.execute(query), key=lambda r: r.received_at, reverse=True)
+        return [
+            ChatRequest(
+                reference=r.reference,
+                rights=tuple(x for x in r.rights.split(",") if x),
+                state=r.state,
+                due_on=r.effective_due_on,
+                closed=r.closed_at is not None,
+            )
+            for r in rows
+        ]
 
     def state_changes(self, *, limit: int = 100) -> list[StateChange]:
         """Requests whose state differs from what their (unblocked) chat was last told."""
         blocked = exists().where(bot_blocked_chats.c.chat_id == bot_chat_requests.c.chat_id)
         query = (
-            select(bot_chat_requests.c.request_id, bot_chat_requests.c.reference, bot_chat_requests.c.chat_id,
-                   requests.c.state, requests.c.language)
+            select(
+                bot_chat_requests.c.request_id,
+                bot_chat_requests.c.reference,
+                bot_chat_requests.c.chat_id,
+                requests.c.state,
+                requests.c.language,
+            )
             .join(requests, requests.c.id == bot_chat_requests.c.request_id)
+            # A chat told of a closed state has heard the last word: skip those rows.
+            .where(bot_chat_requests.c.notified_state.not_in(_CLOSED_STATES))
             .where(requests.c.state != bot_chat_requests.c.notified_state, ~blocked)
             .limit(limit)
         )

@@ -55,8 +55,7 @@ _LV: dict[str, str] = {
     "eid_link": "Atveriet šo vienreizējo saiti un piesakieties ar eParaksts vai Smart-ID:\n{url}",
     "doc_prompt": "Nosūtiet šeit ar kvalificētu elektronisko parakstu parakstītu dokumentu "
     "(.edoc, .asice vai PDF), kurā pieprasījumu parakstījāt Jūs.",
-    "shop_visit": "Apmeklējiet {places} ar personu apliecinošu dokumentu un nosauciet pieprasījuma numuru "
-    "{reference}.",
+    "shop_visit": "Apmeklējiet {places} ar personu apliecinošu dokumentu un nosauciet pieprasījuma numuru {reference}.",
     "shop_any": "jebkuru mūsu veikalu",
     "verified": "Paldies, Jūsu identitāte ir apstiprināta.",
     "rejected": "Identitāti apstiprināt neizdevās. Varat izvēlēties citu veidu.",
@@ -145,8 +144,7 @@ _EN: dict[str, str] = {
     "route.shop": "At a shop with an ID document",
     "code_sent.email": "We sent a 6-digit code to the e-mail address we have on file. Type it here "
     "(valid for 10 minutes).",
-    "code_sent.sms": "We sent a 6-digit code to the phone number we have on file. Type it here "
-    "(valid for 10 minutes).",
+    "code_sent.sms": "We sent a 6-digit code to the phone number we have on file. Type it here (valid for 10 minutes).",
     "code_wrong": "That code is not right. Attempts left: {left}.",
     "code_expired": "The code is no longer valid. Ask for a new code.",
     "code_locked": "Too many wrong codes. Choose another way or try later.",

@@ -192,7 +192,8 @@ def _failure(lang: str, status: OutcomeStatus, reference: str, context: Context,
         OutcomeStatus.UNAVAILABLE: "route_unavailable",
     }.get(status, "rejected")
     routes = [
-        r for r in routes_for(IdentityTier(tier), _available(context))
+        r
+        for r in routes_for(IdentityTier(tier), _available(context))
         if not (r == "otc" and status in (OutcomeStatus.LOCKED, OutcomeStatus.NO_CONTACT_ON_FILE))
     ]
     return texts.text(lang, key), _routes_keyboard(lang, reference, routes)

@@ -108,8 +108,8 @@ class GroupWriter:
         """In the writer thread: everything in one transaction, else one by one."""
         try:
             with self._engine.uow() as uow:
-                results = [job(uow.connection) for job in jobs]
-                self._store.save_conversations(states, now=self._now(), connection=uow.connection)
+                results = [job(_connection(uow)) for job in jobs]
+                self._store.save_conversations(states, now=self._now(), connection=_connection(uow))
                 uow.commit()
             return None, results
         except Exception as error:
@@ -127,7 +127,7 @@ class GroupWriter:
     def _alone(self, job: Job) -> Any:
         try:
             with self._engine.uow() as uow:
-                result = job(uow.connection)
+                result = job(_connection(uow))
                 uow.commit()
             return result
         except Exception as error:
@@ -143,6 +143,14 @@ class GroupWriter:
                 await self._task
             self._task = None
         self._executor.shutdown(wait=True)
+
+
+def _connection(uow: object) -> Connection:
+    """The open connection of the engine's SQL unit of work, which the bot's rows share."""
+    connection = getattr(uow, "connection", None)
+    if not isinstance(connection, Connection):
+        raise TypeError("the bot's writer needs the SQL unit of work (workflows.adapters.unit_of_work)")
+    return connection
 
 
 def _settle(waiter: asyncio.Future[Any], outcome: Any) -> None:

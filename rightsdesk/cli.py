@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=_serve)
 
+    demo = sub.add_parser("demo", help="try everything locally: sample shop, sample requests, staff console")
+    demo.add_argument("--dir", default="rightsdesk-demo", help="where the demo keeps its files (./rightsdesk-demo)")
+    demo.add_argument("--port", type=int, default=8080, help="staff console port (another if taken)")
+    demo.add_argument("--smtp-port", type=int, default=2525, help="SMTP intake port (another if taken)")
+    demo.set_defaults(handler=_demo)
+
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(metavar="ACTION")
     check = config_sub.add_parser("check", help="report every configuration problem at once")
@@ -208,6 +214,15 @@ services = ["web", "worker"]
 [staff]
 # alert_email = "privacy-team@example.lv"
 """
+
+
+def _demo(options: argparse.Namespace) -> int:
+    from rightsdesk.demo_run import run_demo
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    return run_demo(Path(options.dir), http_port=options.port, smtp_port=options.smtp_port, say=say)
 
 
 def _serve(options: argparse.Namespace) -> int:

@@ -49,7 +49,11 @@ def test_start_in_latvian_registers_an_access_request_with_reference_and_due_dat
     with app.database.connect() as connection:
         row = connection.execute(select(requests)).one()
     assert (row.channel, row.rights, row.state, row.claimed_chat_id) == (
-        "telegram", "access", "awaiting_identity", str(CUSTOMER))
+        "telegram",
+        "access",
+        "awaiting_identity",
+        str(CUSTOMER),
+    )
 
 
 def test_access_request_is_offered_only_strong_verification_routes(app: App, api: FakeBotApi) -> None:

@@ -3,6 +3,7 @@ webhook route."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -11,12 +12,13 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from bot.app import webhook_route
+from bot.identity import CustomerOnFile, OneTimeCodeRoute, ShopVisitRoute, StaticCustomerDirectory
 from bot.identity.outcome import Outcome, OutcomeStatus
-from bot.services import VerificationHooks
+from bot.services import VerificationHooks, hooks_from_routes
 from rightsdesk.bootstrap import App
 from tests.support.telegram.bot_api import FakeBotApi
 from tests.support.telegram.harness import last_buttons, run, running_bot, texts_of
-from workflows.adapters.orm import outbox
+from workflows.adapters.orm import outbox, requests
 from workflows.service_layer import commands as c
 
 CUSTOMER = 5552001
@@ -124,9 +126,12 @@ def test_webhook_update_is_answered_like_a_polled_one(app: App, api: FakeBotApi)
     update = {
         "update_id": 900001,
         "message": {
-            "message_id": 1, "date": 1772521200, "chat": {"id": CUSTOMER, "type": "private"},
+            "message_id": 1,
+            "date": 1772521200,
+            "chat": {"id": CUSTOMER, "type": "private"},
             "from": {"id": CUSTOMER, "is_bot": False, "first_name": "Customer", "language_code": "en"},
-            "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
         },
     }
 
@@ -134,10 +139,50 @@ def test_webhook_update_is_answered_like_a_polled_one(app: App, api: FakeBotApi)
         async with running_bot(app, api) as runner:
             web = Starlette(routes=[webhook_route(runner.application, secret=SECRET)])
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot") as client:
-                response = await client.post("/telegram/webhook", json=update,
-                                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+                response = await client.post(
+                    "/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                )
             await api.wait_for_messages(CUSTOMER, 1)
             return response.status_code
 
     assert run(scenario()) == 200
     assert texts_of(api, CUSTOMER)[0].startswith("Commands:")
+
+
+def test_shop_visit_route_of_bot_identity_answers_through_the_conversation(app: App, api: FakeBotApi) -> None:
+    async def scenario() -> None:
+        hooks = hooks_from_routes(shop=ShopVisitRoute(app.engine))
+        async with running_bot(app, api, hooks=hooks):
+            await _register_rectification(api, CUSTOMER)
+            api.press(CUSTOMER, "v:shop:DSR-2026-000001")
+            await api.wait_for_messages(CUSTOMER, 7)
+
+    run(scenario())
+    said = texts_of(api, CUSTOMER)[-1]
+    assert said.startswith("Apmeklējiet ") and "DSR-2026-000001" in said
+
+
+def test_one_time_code_route_of_bot_identity_verifies_the_chat(app: App, api: FakeBotApi) -> None:
+    customers = StaticCustomerDirectory([CustomerOnFile(key="customers:1", email="anna@example.lv")])
+    codes = OneTimeCodeRoute(app.engine, app.database, customers, secret=b"test-secret-of-32-bytes-or-so-ok!")
+
+    async def scenario() -> None:
+        async with running_bot(app, api, hooks=hooks_from_routes(codes=codes)):
+            await _register_rectification(api, CUSTOMER)
+            api.press(CUSTOMER, "v:otc:DSR-2026-000001")
+            await api.wait_for_messages(CUSTOMER, 7)
+            api.send_text(CUSTOMER, _code_sent_by_email(app))
+            await api.wait_for_messages(CUSTOMER, 8)
+
+    run(scenario())
+    assert texts_of(api, CUSTOMER)[-1] == "Paldies, Jūsu identitāte ir apstiprināta."
+    with app.database.connect() as connection:
+        assert connection.execute(select(requests.c.state)).scalar_one() == "in_progress"
+
+
+def _code_sent_by_email(app: App) -> str:
+    with app.database.connect() as connection:
+        bodies = connection.execute(select(outbox.c.text).where(outbox.c.channel == "email")).scalars().all()
+    found = [m.group(0) for body in bodies for m in [re.search(r"(?<![-\d])\d{6}(?!\d)", body)] if m]
+    assert found, "no code e-mail in the outbox"
+    return found[-1]

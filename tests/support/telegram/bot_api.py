@@ -31,10 +31,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "link_preview_options", "entities", "reply_parameters"}
-_METHODS = {name.lower(): name for name in (
-    "getMe", "getUpdates", "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
-    "getFile", "setWebhook", "deleteWebhook",
-)}
+_METHODS = {
+    name.lower(): name
+    for name in (
+        "getMe",
+        "getUpdates",
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "getFile",
+        "setWebhook",
+        "deleteWebhook",
+    )
+}
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Rightsdesk", "username": "rightsdesk_test_bot"}
 
 
@@ -97,10 +107,12 @@ class FakeBotApi:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        app = Starlette(routes=[
-            Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
-            Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
-        ])
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
+        )
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         return sock
@@ -191,18 +203,39 @@ class FakeBotApi:
 
     def press(self, chat_id: int, data: str, *, language_code: str | None = "lv") -> int:
         """The person presses an inline button with callback ``data``."""
-        bot_message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                       "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER, "text": "…"}
-        query = {"id": str(next(self._ids)), "from": self._user(chat_id, language_code), "chat_instance": str(chat_id),
-                 "data": data, "message": bot_message}
+        bot_message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "text": "…",
+        }
+        query = {
+            "id": str(next(self._ids)),
+            "from": self._user(chat_id, language_code),
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": bot_message,
+        }
         return self._push({"callback_query": query})
 
-    def send_document(self, chat_id: int, content: bytes, filename: str, *, reported_size: int | None = None,
-                      language_code: str | None = "lv") -> int:
+    def send_document(
+        self,
+        chat_id: int,
+        content: bytes,
+        filename: str,
+        *,
+        reported_size: int | None = None,
+        language_code: str | None = "lv",
+    ) -> int:
         file_id = f"file{next(self._ids)}"
         self._files[file_id] = content
-        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
-                    "file_size": len(content) if reported_size is None else reported_size}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": filename,
+            "file_size": len(content) if reported_size is None else reported_size,
+        }
         return self._push({"message": self._message(chat_id, language_code, document=document)})
 
     # -- reading what the bot did --------------------------------------------------------------
@@ -263,23 +296,37 @@ class FakeBotApi:
         self._record(method, params)
         chat_id = int(params["chat_id"]) if "chat_id" in params else None
         if chat_id is not None and chat_id in self.blocked:
-            return JSONResponse({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
-                                status_code=403)
+            return JSONResponse(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                status_code=403,
+            )
         if method == "getMe":
             return _ok(BOT_USER)
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
-            message = {"message_id": int(params.get("message_id") or next(self._message_ids)), "date": int(time.time()),
-                       "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER, "text": params.get("text", "…")}
+            message = {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", "…"),
+            }
             return _ok(message)
         if method in ("answerCallbackQuery", "setWebhook", "deleteWebhook"):
             return _ok(True)
         if method == "getFile":
             file_id = str(params["file_id"])
             if file_id not in self._files:
-                return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
-                                    status_code=400)
-            return _ok({"file_id": file_id, "file_unique_id": file_id, "file_size": len(self._files[file_id]),
-                        "file_path": f"documents/{file_id}"})
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}, status_code=400
+                )
+            return _ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "file_size": len(self._files[file_id]),
+                    "file_path": f"documents/{file_id}",
+                }
+            )
         return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
 
     async def _get_updates(self, params: dict[str, Any]) -> Response:
@@ -305,8 +352,11 @@ class FakeBotApi:
         file_id = request.path_params["path"].rsplit("/", 1)[-1]
         self._record("download", {"file_id": file_id})
         content = self._files.get(file_id)
-        return Response(content, media_type="application/octet-stream") if content is not None else Response(
-            status_code=404)
+        return (
+            Response(content, media_type="application/octet-stream")
+            if content is not None
+            else Response(status_code=404)
+        )
 
 
 def _ok(result: Any) -> JSONResponse:

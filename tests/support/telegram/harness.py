@@ -22,8 +22,13 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def bot_config(api: FakeBotApi, **overrides: Any) -> BotConfig:
-    config = BotConfig(token=api.token, base_url=api.base_url, base_file_url=api.base_file_url,
-                       poll_timeout_seconds=1, webhook_secret="s3cret-webhook")
+    config = BotConfig(
+        token=api.token,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        poll_timeout_seconds=1,
+        webhook_secret="s3cret-webhook",
+    )
     return replace(config, **overrides)
 
 
