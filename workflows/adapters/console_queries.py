@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, or_, select
 
 from workflows.adapters.orm import actions, requests
-from workflows.adapters.queries import RequestRow
+from workflows.adapters.queries import LIST_COLUMNS, RequestRow, request_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,38 +66,8 @@ class PendingAction:
     effective_due_on: date
 
 
-_LIST_COLUMNS = (
-    requests.c.id,
-    requests.c.reference,
-    requests.c.rights,
-    requests.c.channel,
-    requests.c.language,
-    requests.c.state,
-    requests.c.received_at,
-    requests.c.effective_due_on,
-    requests.c.extended_due_on,
-    requests.c.verified_method,
-    requests.c.attention,
-    requests.c.closed_at,
-    requests.c.claimed_name,
-)
-
-
-def _row(r: Any) -> RequestRow:
-    return RequestRow(
-        id=r.id,
-        reference=r.reference,
-        rights=tuple(x for x in r.rights.split(",") if x),
-        channel=r.channel,
-        language=r.language,
-        state=r.state,
-        received_at=r.received_at,
-        effective_due_on=r.effective_due_on,
-        extended=r.extended_due_on is not None,
-        verified_method=r.verified_method,
-        attention=r.attention,
-        closed_at=r.closed_at,
-    )
+# The list's columns plus the claimed name the console shows beside each request.
+_LIST_COLUMNS = (*LIST_COLUMNS, requests.c.claimed_name)
 
 
 def _monday(day: date) -> date:
@@ -250,7 +220,7 @@ class ConsoleQueries:
         query = query.limit(limit + 1).offset(offset)
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
-        return [(_row(r), r.claimed_name) for r in rows[:limit]], len(rows) > limit
+        return [(request_row(r), r.claimed_name) for r in rows[:limit]], len(rows) > limit
 
     def pending_actions(
         self, *, limit: int = 200, statuses: Sequence[str] = ("awaiting_approval",)

@@ -36,7 +36,7 @@ class RequestRow:
         return (self.effective_due_on - today).days
 
 
-_LIST_COLUMNS = (
+LIST_COLUMNS = (
     requests.c.id,
     requests.c.reference,
     requests.c.rights,
@@ -52,7 +52,7 @@ _LIST_COLUMNS = (
 )
 
 
-def _row(r: Any) -> RequestRow:
+def request_row(r: Any) -> RequestRow:
     return RequestRow(
         id=r.id,
         reference=r.reference,
@@ -79,13 +79,13 @@ class RequestQueries:
         if since is not None:
             window.append(requests.c.effective_due_on >= since)
         query = (
-            select(*_LIST_COLUMNS)
+            select(*LIST_COLUMNS)
             .where(*window)
             .order_by(requests.c.effective_due_on, requests.c.reference)
             .limit(limit)
         )
         with self._engine.connect() as connection:
-            return [_row(r) for r in connection.execute(query)]
+            return [request_row(r) for r in connection.execute(query)]
 
     def due_soon(self, today: date, *, days: int = 7, limit: int = 200) -> list[RequestRow]:
         """Open requests due from today up to ``days`` ahead."""
@@ -104,7 +104,7 @@ class RequestQueries:
         offset: int = 0,
     ) -> list[RequestRow]:
         """Filter by state and search by reference, name or e-mail (newest first)."""
-        query = select(*_LIST_COLUMNS)
+        query = select(*LIST_COLUMNS)
         if states:
             query = query.where(requests.c.state.in_(list(states)))
         if open_only:
@@ -122,7 +122,7 @@ class RequestQueries:
             )
         query = query.order_by(requests.c.received_at.desc()).limit(limit).offset(offset)
         with self._engine.connect() as connection:
-            return [_row(r) for r in connection.execute(query)]
+            return [request_row(r) for r in connection.execute(query)]
 
     def counts_by_state(self) -> dict[str, int]:
         query = select(requests.c.state, func.count()).group_by(requests.c.state)
