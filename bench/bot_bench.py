@@ -8,9 +8,12 @@ polling over HTTP on 127.0.0.1, the workflows engine on a fresh SQLite file or
 ``--chats`` simulated people. Each chat runs the whole guided request ``--rounds`` times:
 /start, choose a right, continue, answer the detail, skip the contact, submit (one
 OpenRequest: a real engine transaction with its audit events and outbox row), /status.
-Each chat is paced so that together they offer ``--rate`` updates/s; a chat never sends
-before the bot answered its last update, so an overloaded bot shows as an achieved rate
-below the offered one. ``--rate 0`` is a closed loop (every chat sends once answered).
+After each answer a chat "thinks" for a random time (exponential, seeded per chat) with
+the mean that makes all chats together offer ``--rate`` updates/s; it never sends before
+the bot answered, so an overloaded bot shows as an achieved rate below the offered one.
+(A fixed schedule instead lets late chats catch up all at once: they fall into step and
+submit in waves, which the single SQLite writer then serves one request after another.)
+``--rate 0`` is a closed loop (every chat sends as soon as it is answered).
 
 Latency: from the moment the stand-in queues an update to the first call the bot makes
 for that chat (sendMessage or editMessageReplyMarkup), both seen by the child's clock.
@@ -24,6 +27,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -63,6 +67,9 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
     loop = asyncio.get_running_loop()
     waiting: dict[int, asyncio.Future[float]] = {}
 
+    early: dict[int, list[float]] = {}
+    """Answers that came before the chat started waiting for them (e.g. a second answer)."""
+
     def on_call(call: Call) -> None:  # in this loop: the stand-in serves from it
         chat_id = call.chat_id
         if chat_id is None or call.method not in ("sendMessage", "editMessageReplyMarkup"):
@@ -70,6 +77,8 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
         future = waiting.pop(chat_id, None)
         if future is not None and not future.done():
             future.set_result(call.at)
+        else:
+            early.setdefault(chat_id, []).append(call.at)
 
     api.listeners.append(on_call)
     conn.send({"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url})
@@ -79,18 +88,17 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
     interval = chats / rate if rate else 0.0  # each chat's pace, so that all together offer ``rate``
 
     async def answer(chat_id: int) -> float:
+        if early.get(chat_id):
+            return early[chat_id].pop(0)
         future: asyncio.Future[float] = loop.create_future()
         waiting[chat_id] = future
         return await asyncio.wait_for(future, timeout=60)
 
     async def one_chat(chat_id: int, offset: float) -> None:
-        next_at = time.perf_counter() + offset
+        think = random.Random(chat_id)  # seeded: runs are comparable
+        await asyncio.sleep(offset)
         for _ in range(rounds):
             for kind, payload in script:
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                next_at = max(next_at + interval, time.perf_counter())
                 answered = asyncio.ensure_future(answer(chat_id))
                 sent_at = time.perf_counter()
                 if kind == "text":
@@ -102,6 +110,8 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
                 by_step[payload].append(latency)
                 if payload in TWO_ANSWERS:
                     await answer(chat_id)
+                if interval:  # a person reads and thinks before the next tap
+                    await asyncio.sleep(think.expovariate(1 / interval))
 
     started = time.perf_counter()
     await asyncio.gather(*(one_chat(FIRST_CHAT + n, interval * n / chats) for n in range(chats)))
@@ -199,9 +209,12 @@ def main() -> None:
         "--rate", type=float, default=300.0, help="updates/s all chats offer together (each chat paced); 0: closed loop"
     )
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument("--switch-interval", type=float, default=0.0, help="sys.setswitchinterval for the bot process")
     parser.add_argument("--help-only", action="store_true", help="only /help (no database writes): the bot's floor")
     args = parser.parse_args()
     script = (("text", "/help"),) * len(SCRIPT) if args.help_only else SCRIPT
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     result = asyncio.run(run_bench(args.chats, args.rounds, args.rate, args.database, script))
     print(json.dumps(result, indent=2))
     out = ROOT / "bench" / "results" / f"bot-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"

@@ -17,7 +17,8 @@ from telegram import Update
 from bot import texts
 from bot.matching import match_rights, parse_contact
 from bot.services import Context, chat_data, chat_id_of, flow, keyboard, language, save, say, services
-from bot.verification import offer_verification
+from bot.store import ChatRequest
+from bot.verification import offer_verification, verification_flow
 from workflows.domain.identity import ClaimedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
@@ -303,16 +304,26 @@ async def _register(update: Update, context: Context, chat_id: int, current: dic
         incoming_external_id=f"telegram:{chat_id}:{message.message_id}" if message else None,
     )
 
-    def open_and_link(connection: Connection) -> str:
-        # The request and the chat's link to it commit together (the engine joins this transaction).
-        reference: str = svc.engine.handle(command)
-        svc.store.link_request(reference, chat_id, now=svc.engine.clock.now(), connection=connection)
-        return reference
+    tier = svc.engine.required_tier(rights)
+    others = {k: v for k, v in chat_data(context).items() if k != "flow"}
 
-    reference = await svc.write(open_and_link)
-    chat_data(context)["flow"] = {"step": "verify", "reference": reference}
-    await save(context, chat_id)
-    row = await svc.run(svc.store.request, chat_id, reference)
+    def register(connection: Connection) -> tuple[str, ChatRequest | None, dict[str, Any] | None]:
+        # One transaction (the engine joins it): the request, the chat's link to it and the
+        # chat's next step, so a crash cannot leave a request the chat does not know about.
+        reference: str = svc.engine.handle(command)
+        now = svc.engine.clock.now()
+        svc.store.link_request(reference, chat_id, now=now, connection=connection)
+        row = svc.store.request(chat_id, reference, connection=connection)
+        next_flow = verification_flow(reference, tier, row.state if row else "")
+        state = {**others, **({"flow": next_flow} if next_flow else {})}
+        svc.store.save_conversations({chat_id: state}, now=now, connection=connection)
+        return reference, row, next_flow
+
+    reference, row, next_flow = await svc.write(register)
+    if next_flow is None:
+        chat_data(context).pop("flow", None)
+    else:
+        chat_data(context)["flow"] = next_flow
     due = texts.latvian_date(row.due_on) if row else ""
     await say(context, chat_id, texts.text(lang, "registered", reference=reference, due=due))
-    await offer_verification(update, context, chat_id, reference, rights, row.state if row else "")
+    await offer_verification(update, context, chat_id, reference, tier, next_flow is not None)

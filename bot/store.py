@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from workflows.adapters.bot_tables import bot_blocked_chats, bot_chat_requests, bot_conversations
 from workflows.adapters.orm import requests
 
-
 _CLOSED_STATES = ("completed", "refused", "withdrawn")
 
 
@@ -140,12 +139,14 @@ class BotStore:
         ``requests.received_at`` in SQL makes SQLite walk every request in the table."""
         return self._chat_requests(chat_id)[:limit]
 
-    def request(self, chat_id: int, reference: str) -> ChatRequest | None:
+    def request(self, chat_id: int, reference: str, *, connection: Connection | None = None) -> ChatRequest | None:
         """The chat's own request ``reference``; None for anyone else's (no probing by reference)."""
-        found = self._chat_requests(chat_id, reference=reference.strip().upper())
+        found = self._chat_requests(chat_id, reference=reference.strip().upper(), connection=connection)
         return found[0] if found else None
 
-    def _chat_requests(self, chat_id: int, *, reference: str | None = None) -> list[ChatRequest]:
+    def _chat_requests(
+        self, chat_id: int, *, reference: str | None = None, connection: Connection | None = None
+    ) -> list[ChatRequest]:
         query = (
             select(
                 requests.c.reference,
@@ -161,8 +162,11 @@ class BotStore:
         )
         if reference is not None:
             query = query.where(bot_chat_requests.c.reference == reference)
-        with self._reader.connect() as connection:
+        if connection is not None:
             rows = sorted(connection.execute(query), key=lambda r: r.received_at, reverse=True)
+        else:
+            with self._reader.connect() as own:
+                rows = sorted(own.execute(query), key=lambda r: r.received_at, reverse=True)
         return [
             ChatRequest(
                 reference=r.reference,

@@ -21,7 +21,6 @@ from bot import texts
 from bot.identity.outcome import Outcome, OutcomeStatus
 from bot.services import Context, chat_data, chat_id_of, flow, keyboard, language, save, say, services
 from workflows.domain.identity import IdentityTier
-from workflows.domain.rights import Right
 from workflows.domain.states import State
 
 log = logging.getLogger(__name__)
@@ -52,18 +51,22 @@ def _routes_keyboard(lang: str, reference: str, routes: list[str]) -> Any:
     return keyboard([[(texts.text(lang, f"route.{r}"), f"v:{r}:{reference}")] for r in routes])
 
 
-async def offer_verification(
-    update: Update, context: Context, chat_id: int, reference: str, rights: frozenset[Right], state: str
-) -> None:
-    lang = language(update, context)
+def verification_flow(reference: str, tier: IdentityTier, state: str) -> dict[str, Any] | None:
+    """The chat's next step after registering: verify, or nothing when work has started
+    (tier 1: control of the chat was enough, Art. 21(3), 7(3))."""
     if state in _STARTED_STATES:
-        chat_data(context).pop("flow", None)
-        await save(context, chat_id)
+        return None
+    return {"step": "verify", "reference": reference, "tier": int(tier)}
+
+
+async def offer_verification(
+    update: Update, context: Context, chat_id: int, reference: str, tier: IdentityTier, needed: bool
+) -> None:
+    """Say which routes the request's tier allows (the step itself is already stored)."""
+    lang = language(update, context)
+    if not needed:
         await say(context, chat_id, texts.text(lang, "verify_not_needed"))
         return
-    tier = services(context).engine.required_tier(rights)
-    chat_data(context)["flow"] = {"step": "verify", "reference": reference, "tier": int(tier)}
-    await save(context, chat_id)
     routes = routes_for(tier, _available(context))
     await say(context, chat_id, texts.text(lang, "verify_needed"), _routes_keyboard(lang, reference, routes))
 

@@ -30,7 +30,8 @@ from workflows.service_layer.bus import Engine
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
-MAX_BATCH = 200
+MAX_BATCH = 100
+"""Jobs per transaction (engine commands cost milliseconds each)."""
 
 
 class GroupWriter:
