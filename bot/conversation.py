@@ -196,13 +196,22 @@ async def _ask_next(update: Update, context: Context, chat_id: int, current: dic
     await say(context, chat_id, texts.text(lang, "ask_contact"), _skip_keyboard(lang))
 
 
-async def on_detail_button(update: Update, context: Context, value: str) -> None:
-    current = flow(context)
-    chat_id = chat_id_of(update)
+async def _button_pressed(update: Update, context: Context) -> tuple[dict[str, Any] | None, int] | None:
+    """Acknowledge a button press (Telegram shows a spinner until answered); the chat's
+    flow in progress and its id, or None for a press that belongs to no chat."""
     query = update.callback_query
+    chat_id = chat_id_of(update)
     if query is None or chat_id is None:
-        return
+        return None
     await query.answer()
+    return flow(context), chat_id
+
+
+async def on_detail_button(update: Update, context: Context, value: str) -> None:
+    pressed = await _button_pressed(update, context)
+    if pressed is None:
+        return
+    current, chat_id = pressed
     if current is None or current.get("step") != "details" or not current["pending"]:
         return
     right = Right(current["pending"][0])
@@ -225,12 +234,10 @@ async def _answer_detail(
 
 
 async def on_contact_button(update: Update, context: Context, value: str) -> None:
-    current = flow(context)
-    chat_id = chat_id_of(update)
-    query = update.callback_query
-    if query is None or chat_id is None:
+    pressed = await _button_pressed(update, context)
+    if pressed is None:
         return
-    await query.answer()
+    current, chat_id = pressed
     if current is None or current.get("step") != "contact" or value != "skip":
         return
     current["contact"] = {}
@@ -267,12 +274,10 @@ async def _summary(update: Update, context: Context, chat_id: int, current: dict
 
 
 async def on_summary_button(update: Update, context: Context, value: str) -> None:
-    current = flow(context)
-    chat_id = chat_id_of(update)
-    query = update.callback_query
-    if query is None or chat_id is None:
+    pressed = await _button_pressed(update, context)
+    if pressed is None:
         return
-    await query.answer()
+    current, chat_id = pressed
     if current is None or current.get("step") != "summary":
         return  # a second tap on "Submit" after the request was registered
     lang = language(update, context)

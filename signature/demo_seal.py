@@ -245,9 +245,11 @@ def activate(demo: DemoToken) -> None:
         os.environ["SOFTHSM2_CONF"] = demo.softhsm2_conf
 
 
-def sample_pdf(text: str = "rightsdesk demo: a sealed reply") -> bytes:
-    """A one-page PDF with one line of text, xref computed (no PDF library needed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1", "replace")
+def sample_pdf(text: str = "rightsdesk demo: a sealed reply", *, extra_objects: int = 0) -> bytes:
+    """A one-page PDF with one line of text, xref computed (no PDF library needed);
+    ``extra_objects`` empty streams make it larger (tests, benchmarks)."""
+    safe = text.replace("(", "[").replace(")", "]")
+    stream = f"BT /F1 12 Tf 72 720 Td ({safe}) Tj ET".encode("latin-1", "replace")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -256,6 +258,7 @@ def sample_pdf(text: str = "rightsdesk demo: a sealed reply") -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    objects += [b"<< /Length 0 >>\nstream\n\nendstream"] * extra_objects
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -33,8 +33,7 @@ The file (see rightsdesk/examples/shop/datamap.toml)::
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -44,6 +43,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflows.adapters.toml_files import key_path, read_toml
 from workflows.domain.datamap import (
     Column,
     DatabaseRef,
@@ -133,14 +133,7 @@ def load_datamap(path: Path, profile: ControllerProfile) -> DataMap:
     Raises ConfigurationError whose ``problems`` lists every problem found.
     """
     where = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read the file ({exc.strerror})", path=where) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{where}: not UTF-8 text (byte {exc.start})", path=where) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{where}: TOML syntax error: {exc}", path=where) from exc
+    raw = read_toml(path)
     return datamap_from_mapping(raw, profile, where)
 
 
@@ -173,16 +166,9 @@ def datamap_from_mapping(raw: Mapping[str, object], profile: ControllerProfile, 
 # --- plain-words pydantic errors -----------------------------------------------------------
 
 
-def _key_path(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + part
-    return text or "(top level)"
-
-
 def _describe(error: ErrorDetails, prefix: tuple[str, ...] = ()) -> str:
     loc = [*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))]
-    key, kind, ctx = _key_path(loc), error["type"], error.get("ctx", {})
+    key, kind, ctx = key_path(loc), error["type"], error.get("ctx", {})
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
     if kind == "missing":

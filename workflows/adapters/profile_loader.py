@@ -8,7 +8,6 @@ Unknown keys are errors: a misspelt key must not silently fall back to a default
 from __future__ import annotations
 
 import difflib
-import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from workflows.adapters import profile_schema as schema
+from workflows.adapters.toml_files import key_path, read_toml
 from workflows.domain.errors import ConfigurationError
 from workflows.domain.profile import (
     DATU_VALSTS_INSPEKCIJA,
@@ -49,15 +49,7 @@ def load_profile(path: Path) -> ControllerProfile:
     Raises ConfigurationError whose ``problems`` lists every problem found.
     """
     where = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read the file ({exc.strerror})", path=where) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{where}: not UTF-8 text (byte {exc.start})", path=where) from exc
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message carries "(at line N, column M)".
-        raise ConfigurationError(f"{where}: TOML syntax error: {exc}", path=where) from exc
+    raw = read_toml(path)
     return profile_from_mapping(raw, where)
 
 
@@ -80,20 +72,10 @@ def profile_from_mapping(raw: Mapping[str, object], where: str = "<profile>") ->
 # --- describing pydantic errors in plain words -------------------------------------------------
 
 
-def _key_path(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + part
-    return text or "(top level)"
-
-
 def _describe(error: ErrorDetails) -> str:
     # Pydantic appends function-after[...] style parts for validators on unions; drop them.
     loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
-    key, kind, ctx = _key_path(loc), error["type"], error.get("ctx", {})
+    key, kind, ctx = key_path(loc), error["type"], error.get("ctx", {})
     got = error.get("input")
     if kind == "extra_forbidden":
         hint = _did_you_mean(loc)

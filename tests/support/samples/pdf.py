@@ -10,33 +10,15 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any
 
+from signature.demo_seal import sample_pdf
+
 from ..pki.authority import TestPki, to_asn1_cert, to_asn1_key
 from ..pki.certs import Issued
 
 
 def blank_pdf(text: str = "Pieprasijums: piekluve datiem (GDPR 15. pants)", *, extra_objects: int = 0) -> bytes:
     """A one-page PDF with a line of text (what a requester would sign), xref computed."""
-    safe = text.replace("(", "[").replace(")", "]")
-    stream = f"BT /F1 12 Tf 72 720 Td ({safe}) Tj ET".encode("latin-1", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    objects += [b"<< /Length 0 >>\nstream\n\nendstream" for i in range(extra_objects)]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(out)
+    return sample_pdf(text, extra_objects=extra_objects)
 
 
 def signing_context(pki: TestPki, signer: Issued) -> Any:
