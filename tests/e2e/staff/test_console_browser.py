@@ -4,24 +4,30 @@ sees it executed. Screenshots go to ``test-artifacts/console/``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import column, create_engine, select, table
 
 from rightsdesk.bootstrap import App, build_app
+from rightsdesk.demo import RECIPIENT_CONTACTS, shop_datamap_path
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import PASSWORD, PERSONAS, fast_passwords, open_erasure_request, plan_erasure
-from workflows.adapters.orm import jobs
+from workflows.adapters.connectors import sample_shop
 from workflows.domain.actions import ActionKind
+from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
+from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
 
+LIGA = sample_shop.LIGA
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
 
@@ -39,8 +45,25 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture
-def shop_app(tmp_path: Path, clock: FixedClock) -> Iterator[App]:
-    built = build_app(make_settings(f"sqlite:///{tmp_path / 'console.db'}", tmp_path), clock=clock)
+def shop_app(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """rightsdesk with the sample shop behind its data map, so approved actions really run."""
+    shop_url = f"sqlite:///{tmp_path / 'shop.db'}"
+    shop = create_engine(shop_url)
+    sample_shop.create_schema(shop)
+    sample_shop.seed(shop, today=(clock.now() - timedelta(days=40)).date())
+    shop.dispose()
+    monkeypatch.setenv("SHOP_DATABASE_URL", shop_url)
+    monkeypatch.setenv("SHOP_HASH_SECRET", "browser-test-secret-not-for-production")
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'console.db'}",
+        tmp_path,
+        controller={
+            "datamap": str(shop_datamap_path()),
+            "export_dir": "exports",
+            "recipient_contacts": RECIPIENT_CONTACTS,
+        },
+    )
+    built = build_app(settings, clock=clock)
     yield built
     built.close()
 
@@ -115,10 +138,45 @@ def _overdue_request_with_planned_erasure(app: App, clock: FixedClock) -> tuple[
     return reference, plan_erasure(app, reference, by="staff:agnese")
 
 
+def _liga_asks_to_be_erased_and_the_planner_plans_it(app: App, clock: FixedClock) -> tuple[str, str]:
+    """Līga Bērziņa signed her erasure request 40 days ago; the worker's planner read the shop
+    through the data map and queued the erasure it found for approval."""
+    clock.advance(days=-40)
+    now = clock.now()
+    name = f"{LIGA.first_name} {LIGA.last_name}"
+    reference = str(
+        app.engine.handle(
+            c.OpenRequest(
+                channel=Channel.EMAIL,
+                rights=frozenset({Right.ERASURE}),
+                language=Language.LV,
+                claimed=ClaimedIdentity(name=name, email=LIGA.email),
+                received_at=now,
+                evidence=VerifiedIdentity(
+                    method=VerificationMethod.QUALIFIED_SIGNATURE,
+                    verified_at=now,
+                    evidence_ref="sha256:test",
+                    name=name,
+                    personal_code=LIGA.personal_code,
+                    email=LIGA.email,
+                ),
+                evidence_summary={"indication": "TOTAL_PASSED", "qualification": "QESig", "signer": name},
+                incoming_subject="Datu dzēšana",
+                incoming_text="Lūdzu dzēst visus manus personas datus.",
+            )
+        )
+    )
+    app.worker("planner").run_once()
+    clock.advance(days=40)
+    (action,) = app.queries.detail(reference)["actions"]
+    assert (action["kind"], action["status"]) == ("erase", "awaiting_approval")
+    return reference, str(action["id"])
+
+
 def test_second_approver_approves_an_overdue_requests_action_in_the_browser(
     shop_app: App, console_url: str, browser: object, clock: FixedClock
 ) -> None:
-    reference, action_id = _overdue_request_with_planned_erasure(shop_app, clock)
+    reference, action_id = _liga_asks_to_be_erased_and_the_planner_plans_it(shop_app, clock)
     driver = browser
     driver.get(console_url + "/")  # type: ignore[attr-defined]
     _shot(driver, "01-login")
@@ -136,17 +194,17 @@ def test_second_approver_approves_an_overdue_requests_action_in_the_browser(
 
     action = shop_app.queries.detail(reference)["actions"][0]
     assert (action["status"], action["decided_by"]) == ("approved", "staff:andris")
-    worker = shop_app.worker("e2e")
-    if "execute_action" in worker.handlers:
-        worker.run_once()
-        driver.refresh()  # type: ignore[attr-defined]
-        assert shop_app.queries.detail(reference)["actions"][0]["status"] == "done"
-        _shot(driver, "05-executed")
-    else:
-        # The executor (issue 5) is not wired into the worker yet: the job waits for it.
-        with shop_app.reader.connect() as connection:
-            queued = connection.execute(select(jobs.c.payload).where(jobs.c.kind == "execute_action")).scalars().all()
-        assert {"action_id": action_id} in queued
+    shop_app.worker("executor").run_once()  # what `rightsdesk serve`'s worker thread does next
+    driver.get(f"{console_url}/requests/{reference}")  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.ID, f"action-{action_id}")))
+    assert shop_app.queries.detail(reference)["actions"][0]["status"] == "done"
+    assert "status-done" in driver.find_element(By.ID, f"action-{action_id}").get_attribute("class")  # type: ignore[attr-defined]
+    _shot(driver, "05-executed")
+    shop = create_engine(os.environ["SHOP_DATABASE_URL"])
+    with shop.connect() as connection:  # her account stays as an anonymised row that orders point at
+        customers = table("customers", column("email"))
+        assert connection.execute(select(customers.c.email).where(customers.c.email == LIGA.email)).first() is None
+    shop.dispose()
 
 
 def test_planner_sees_the_four_eyes_message_instead_of_approve_buttons(
