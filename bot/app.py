@@ -149,6 +149,7 @@ def build_application(
     persistence = DatabasePersistence(
         store, writer, executor=executor, refresh_from_database=config.refresh_from_database
     )
+    http, polling_http = _http(config, config.http_connections), _http(config, 1)
     builder = (
         ApplicationBuilder()
         .token(config.token)
@@ -156,8 +157,8 @@ def build_application(
         .base_file_url(config.base_file_url)
         .persistence(persistence)
         .concurrent_updates(PerChatUpdateProcessor(config.concurrent_updates))
-        .request(_http(config, config.http_connections))
-        .get_updates_request(_http(config, 1))
+        .request(http)
+        .get_updates_request(polling_http)
     )
     if not polling:
         builder = builder.updater(None)
@@ -170,6 +171,7 @@ def build_application(
         max_file_bytes=config.max_file_bytes,
         executor=executor,
         writer=writer,
+        http=(http, polling_http),
     )
     add_handlers(application)
     return application

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
+from telegram.request import BaseRequest
 
 from bot import texts
 from bot.identity.outcome import Outcome
@@ -69,6 +70,8 @@ class BotServices:
     small when many chats wait on the database at once."""
     writer: GroupWriter | None = None
     """Every write (engine commands, the bot's rows) goes through it: group commit."""
+    http: tuple[BaseRequest, ...] = ()
+    """The Bot API clients, so a start that failed half-way can still close their sessions."""
 
     async def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a synchronous read or route call off the event loop."""

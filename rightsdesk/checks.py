@@ -36,6 +36,7 @@ def check_configuration(config_option: str | None) -> tuple[list[str], list[str]
     _check_calendar(settings, problems, summary)
     _check_database(settings, problems, summary)
     _check_seal(settings, problems, summary)
+    _check_chat(settings, summary)
     return problems, summary
 
 
@@ -111,3 +112,23 @@ def _check_seal(settings: Settings, problems: list[str], summary: list[str]) -> 
     finally:
         sealer.close()
     summary.append(f"seal: key {config.key_label!r} on token {config.token_label!r} ({subject})")
+
+
+def _check_chat(settings: Settings, summary: list[str]) -> None:
+    """What the chat intake will offer; nothing is sent to Telegram or the eID provider."""
+    telegram = settings.telegram
+    if not telegram.token:
+        summary.append("telegram: no token (the chat intake is off)")
+        return
+    where = f"webhook at {settings.serve.public_url}/telegram/webhook" if telegram.mode == "webhook" else "long polling"
+    summary.append(f"telegram: {where}")
+    routes = ["signed document", "shop visit"]
+    if settings.oidc.issuer:
+        routes.insert(0, f"eID login ({settings.oidc.issuer})")
+    if settings.identity.secret and settings.controller.datamap:
+        routes.insert(0, "one-time code to the contact on file")
+    elif settings.identity.secret:
+        summary.append("identity: no data map, so nobody's contact is on file for one-time codes")
+    else:
+        summary.append("identity: no [identity] secret, so one-time codes are off (RIGHTSDESK_IDENTITY__SECRET)")
+    summary.append(f"identity routes in the chat: {', '.join(routes)}")

@@ -82,7 +82,10 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the services (worker, /healthz, /metrics)")
     serve.add_argument(
-        "--only", action="append", choices=["web", "worker", "smtp"], help="run only this service (repeatable)"
+        "--only",
+        action="append",
+        choices=["web", "worker", "smtp", "telegram"],
+        help="run only this service (repeatable)",
     )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -209,10 +212,27 @@ reminder_days = [14, 3]
 [serve]
 host = "127.0.0.1"
 port = 8080
-services = ["web", "worker"]
+services = ["web", "worker", "telegram"]
+# public_url = "https://privacy.example.lv"   # behind your HTTPS proxy: webhook and eID callback
 
 [staff]
 # alert_email = "privacy-team@example.lv"
+
+[telegram]
+# The chat intake runs when a token from @BotFather is set, best in the environment:
+# RIGHTSDESK_TELEGRAM__TOKEN=123456:ABC…
+mode = "polling"   # or "webhook" (needs [serve] public_url and webhook_secret)
+
+[identity]
+# One-time codes to the e-mail or phone on file need a secret of 32+ bytes:
+# RIGHTSDESK_IDENTITY__SECRET=$(openssl rand -base64 48)
+customer_table = "customers"
+
+[oidc]
+# eID login (eParaksts, Smart-ID) through an OpenID Connect broker:
+# issuer = "https://broker.example"
+# client_id = "rightsdesk"
+# RIGHTSDESK_OIDC__CLIENT_SECRET=…
 """
 
 
@@ -243,6 +263,8 @@ def _serve(options: argparse.Namespace) -> int:
         smtp = settings.smtp_in
         addresses = ", ".join(smtp.recipients)
         print(f"rightsdesk: e-mail intake on {smtp.host}:{smtp.port} for {addresses}", flush=True)
+    if "telegram" in services and settings.telegram.token:
+        print(f"rightsdesk: Telegram chat intake by {settings.telegram.mode}", flush=True)
     serve(app, services, host=host, port=port)
     return EXIT_OK
 

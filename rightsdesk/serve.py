@@ -1,18 +1,21 @@
 """`rightsdesk serve`: the enabled services in one process.
 
-The HTTP side (health, metrics; later the staff console and the OIDC callback) runs on
-uvicorn in the main thread's event loop; each worker runs in a thread of its own,
-since the engine's database work is synchronous. SIGINT/SIGTERM stop everything
-cleanly: the worker finishes its current job first.
+The HTTP side (health, metrics, the staff console, the eID login's callback and the
+Telegram webhook) runs on uvicorn in the main thread's event loop, and so does the bot
+(its lifespan starts and stops it); without the web service the bot long-polls in a thread
+of its own. Each worker runs in a thread of its own, since the engine's database work is
+synchronous. SIGINT/SIGTERM stop everything cleanly: the worker finishes its current job
+first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -24,13 +27,15 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from mail_intake.server import SmtpIntake
 from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App, smtp_in_config
+from rightsdesk.chat import ChatIntake, oidc_routes, telegram_configured
 from staff.web.app import ConsoleConfig, build_console
 from workflows.domain.deadlines import riga_date
+from workflows.domain.errors import ConfigurationError
 from workflows.service_layer.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -67,7 +72,9 @@ class _EngineCollector:
         yield processed
 
 
-def build_http_app(app: App, workers: list[Worker]) -> Starlette:
+def build_http_app(app: App, workers: list[Worker], chat: ChatIntake | None = None) -> Starlette:
+    """Health, metrics, the eID callback and the webhook outside the console's login; the
+    console answers everything else. With ``chat``, the app's lifespan runs the bot."""
     registry = CollectorRegistry()
     registry.register(_EngineCollector(app, workers))
 
@@ -94,8 +101,21 @@ def build_http_app(app: App, workers: list[Worker]) -> Starlette:
         reader=app.reader,
         config=ConsoleConfig(secure_cookies=app.settings.staff.secure_cookies),
     )
-    # The staff console answers everything else; health and metrics stay outside its login.
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), Mount("/", app=console)])
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    routes += oidc_routes(app, chat.routes if chat is not None else None)
+    if chat is not None:
+        routes += chat.http_routes()
+    routes.append(Mount("/", app=console))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if chat is None:
+            yield
+            return
+        async with chat.running():
+            yield
+
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _ping(app: App) -> None:
@@ -141,6 +161,11 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
             threads.append(sending)
         else:
             log.warning("no [smtp_out] host configured: e-mail replies wait in the outbox")
+    chat = chat_intake(app, wanted)
+    if chat is not None and "web" not in wanted:
+        polling = threading.Thread(target=chat.run_until, args=(stop,), name="rightsdesk-telegram", daemon=True)
+        polling.start()
+        threads.append(polling)
     intake = None
     if "smtp" in wanted:
         intake = SmtpIntake(smtp_in_config(app.settings), GroupCommitStore(app.engine), clock=app.engine.clock)
@@ -148,7 +173,7 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
     try:
         if "web" in wanted:
             config = uvicorn.Config(
-                build_http_app(app, workers), host=host, port=port, log_level="warning", lifespan="off"
+                build_http_app(app, workers, chat), host=host, port=port, log_level="warning", lifespan="on"
             )
             server = uvicorn.Server(config)
             log.info("listening on http://%s:%s (/healthz, /metrics)", host, port)
@@ -168,6 +193,21 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
         for thread in threads:
             thread.join(timeout=30)
         app.close()
+
+
+def chat_intake(app: App, wanted: set[str]) -> ChatIntake | None:
+    """The bot for this process, or None (not wanted here, or no token: said in the log)."""
+    if "telegram" not in wanted:
+        return None
+    if not telegram_configured(app.settings):
+        log.warning("no [telegram] token: the chat intake is off (set RIGHTSDESK_TELEGRAM__TOKEN)")
+        return None
+    if app.settings.telegram.mode == "webhook" and "web" not in wanted:
+        raise ConfigurationError(
+            "[telegram] mode = webhook needs the web service in this process: add \"web\" to [serve] services "
+            "or use mode = polling"
+        )
+    return ChatIntake(app)
 
 
 def _stop_on_signals(stop: threading.Event, *, also: Callable[[], None] | None = None) -> None:

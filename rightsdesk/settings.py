@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,13 +60,25 @@ class DeadlineSettings(_Section):
         return value
 
 
-Service = Literal["web", "worker", "smtp"]
+Service = Literal["web", "worker", "smtp", "telegram"]
 
 
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    services: tuple[Service, ...] = ("web", "worker", "smtp")
+    services: tuple[Service, ...] = ("web", "worker", "smtp", "telegram")
+    """``telegram`` runs only when ``[telegram] token`` is set."""
+    public_url: str = ""
+    """The HTTPS address customers' browsers and Telegram reach this server at (behind the
+    reverse proxy), e.g. ``https://privacy.example.lv``: the base of the Telegram webhook and of
+    the eID login's redirect. Empty: neither is available."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("give the https:// address the server is reached at (http only on loopback)")
+        return value.rstrip("/")
 
 
 class WorkerSettings(_Section):
@@ -152,6 +165,70 @@ class SealSettings(_Section):
         return self
 
 
+class TelegramSettings(_Section):
+    """The controller's Telegram bot (issue 7). Give the token from @BotFather as
+    RIGHTSDESK_TELEGRAM__TOKEN rather than in the file. No token: no chat intake."""
+
+    token: str = Field(default="", repr=False)
+    mode: Literal["polling", "webhook"] = "polling"
+    """Long polling needs no inbound connection (one polling process only); the webhook
+    needs ``[serve] public_url`` over HTTPS and ``webhook_secret``."""
+    webhook_secret: str | None = Field(default=None, repr=False)
+    """Telegram sends it in a header with every update (1-256 of A-Z a-z 0-9 _ -)."""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    max_file_mb: float = Field(default=10.0, gt=0, le=20)
+    """Larger uploads are refused before download (the Bot API serves at most 20 MB)."""
+    rate_limit_updates: int = Field(default=20, ge=1)
+    rate_limit_window_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token alphabet)")
+        return value
+
+
+class IdentitySettings(_Section):
+    """Identity verification of chat customers (LAW.md §Identity)."""
+
+    secret: str | None = Field(default=None, repr=False)
+    """At least 32 bytes; keys the one-time code digests and throttles. Best given as
+    RIGHTSDESK_IDENTITY__SECRET. Empty: one-time codes are not offered."""
+    customer_table: str = "customers"
+    """The data-map table of customer accounts, whose e-mail and phone receive one-time codes."""
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < 32:
+            raise ValueError("the identity secret must be at least 32 bytes, e.g. `openssl rand -base64 48`")
+        return value
+
+
+class OidcSettings(_Section):
+    """eID login (eParaksts, Smart-ID) through an OpenID Connect broker. No issuer: not offered."""
+
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = Field(default="", repr=False)
+    """Best given as RIGHTSDESK_OIDC__CLIENT_SECRET."""
+    redirect_uri: str = ""
+    """Registered with the provider; empty means ``[serve] public_url`` + /identity/oidc/callback."""
+    scope: str = "openid"
+    acr_values: str | None = None
+    required_acr: tuple[str, ...] = ()
+    personal_code_claims: tuple[str, ...] = ("personal_code", "serialNumber", "serial_number")
+    client_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+
+    @model_validator(mode="after")
+    def _complete_when_issuer_set(self) -> OidcSettings:
+        if self.issuer and not (self.client_id and self.client_secret):
+            raise ValueError("an issuer is set but client_id or client_secret is empty")
+        return self
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -167,6 +244,9 @@ class Settings(_Section):
     seal: SealSettings = SealSettings()
     smtp_in: SmtpInSettings = SmtpInSettings()
     smtp_out: SmtpOutSettings = SmtpOutSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    identity: IdentitySettings = IdentitySettings()
+    oidc: OidcSettings = OidcSettings()
     logging: LoggingSettings = LoggingSettings()
 
     source: str = "built-in defaults"
@@ -177,6 +257,17 @@ class Settings(_Section):
     def resolve(self, path: str) -> Path:
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    @model_validator(mode="after")
+    def _public_url_where_needed(self) -> Settings:
+        if self.telegram.token and self.telegram.mode == "webhook":
+            if not self.serve.public_url:
+                raise ValueError("telegram.mode is webhook but serve.public_url is empty: Telegram needs an address")
+            if not self.telegram.webhook_secret:
+                raise ValueError("telegram.mode is webhook but telegram.webhook_secret is empty")
+        if self.oidc.issuer and not (self.oidc.redirect_uri or self.serve.public_url):
+            raise ValueError("oidc.issuer is set but neither oidc.redirect_uri nor serve.public_url is")
+        return self
 
     @property
     def database_url(self) -> str:
@@ -261,10 +352,22 @@ def _describe(error: Any, label: str, origin: Mapping[tuple[str, str], str]) -> 
     location = [str(part) for part in error["loc"]]
     key = ".".join(location)
     where = origin.get((location[0], location[1])) if len(location) >= 2 else None
-    place = f"environment variable {where}" if where else f"{label}: {key}"
-    message = error["msg"]
+    place = f"environment variable {where}" if where else (f"{label}: {key}" if key else label)
+    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown setting (check the spelling; see README §Configuration)"
-    elif "input" in error and error["type"] not in ("missing",):
+    elif "input" in error and error["type"] not in ("missing",) and not _is_secret(location):
         message = f"{message} (got {error['input']!r})"
     return f"{place}: {message}"
+
+
+def _is_secret(location: list[str]) -> bool:
+    """Fields declared ``repr=False`` (tokens, passwords, secrets) are never echoed back."""
+    if len(location) < 2:
+        return True  # a whole section or the whole file: may hold secrets
+    section = Settings.model_fields.get(location[0])
+    model = section.annotation if section is not None else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return False
+    field = model.model_fields.get(location[1])
+    return field is not None and not field.repr

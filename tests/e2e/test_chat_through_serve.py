@@ -1,0 +1,383 @@
+"""The chat intake as `rightsdesk serve` runs it: the HTTP app built from the settings, with
+the bot started by its lifespan, talking over HTTP to the Bot API stand-in, the eID login's
+callback mounted beside the console, and the sample shop behind the data map (the contacts
+on file come from there).
+
+Persona: Līga Bērziņa, a customer of the sample shop (e-mail, phone and personal code on
+file), who chats in Latvian and verifies herself by each route in turn.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, select
+
+from rightsdesk.bootstrap import App, build_app
+from rightsdesk.demo import shop_datamap_path
+from rightsdesk.serve import build_http_app, chat_intake
+from tests.conftest import FixedClock, make_settings
+from tests.support.oidc.provider import OidcProvider
+from tests.support.pki.authority import TestPki
+from tests.support.pki.certs import make_natural_person
+from tests.support.pki.fixtures import pki, trust_dir  # noqa: F401
+from tests.support.samples import asice
+from tests.support.telegram.bot_api import FakeBotApi
+from workflows.adapters.connectors import sample_shop
+from workflows.adapters.orm import outbox, requests
+from workflows.domain.errors import ConfigurationError
+from workflows.service_layer import commands as c
+
+LIGA = sample_shop.LIGA
+CHAT = 6100001
+REFERENCE = "DSR-2026-000001"
+IDENTITY_SECRET = "e2e-identity-secret-0123456789abcdef"
+WEBHOOK_SECRET = "e2e-webhook-secret-0123"
+
+
+@dataclass
+class Served:
+    app: App
+    api: FakeBotApi
+    provider: OidcProvider
+    url: str
+
+    def said(self) -> list[str]:
+        return [call.text for call in self.api.sent(CHAT)]
+
+    def wait_for_messages(self, count: int, timeout: float = 15.0) -> list[str]:
+        if not self.api.wait_for(lambda: len(self.api.sent(CHAT)) >= count, timeout):
+            pytest.fail(f"the bot said {len(self.api.sent(CHAT))} things, expected {count}: {self.said()}")
+        return self.said()
+
+    def request_row(self) -> Any:
+        with self.app.reader.connect() as connection:
+            return connection.execute(select(requests).where(requests.c.reference == REFERENCE)).one()
+
+    def register(self, right: str, detail: str | None) -> None:
+        """/start, choose ``right``, answer its detail (a button "all" or text), give her e-mail, submit."""
+        self.api.send_text(CHAT, "/start")
+        self.wait_for_messages(1)
+        self.api.press(CHAT, f"r:{right}")
+        self.api.press(CHAT, "r:go")
+        self.wait_for_messages(2)
+        if detail is None:
+            self.api.press(CHAT, "d:all")
+        else:
+            self.api.send_text(CHAT, detail)
+        self.wait_for_messages(3)
+        self.api.send_text(CHAT, LIGA.email)
+        self.wait_for_messages(4)
+        self.api.press(CHAT, "s:ok")
+        self.wait_for_messages(6)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve_in_thread(asgi: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+def _settings(tmp_path: Path, api: FakeBotApi, provider: OidcProvider, trust: Path, port: int, **telegram: Any) -> Any:
+    return make_settings(
+        f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+        tmp_path,
+        controller={"datamap": str(shop_datamap_path()), "export_dir": "exports"},
+        signature={"trust_dir": str(trust)},
+        serve={"public_url": f"http://127.0.0.1:{port}"},
+        telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url, **telegram},
+        identity={"secret": IDENTITY_SECRET},
+        oidc={"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret},
+    )
+
+
+@pytest.fixture
+def shop(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = create_engine(url)
+    sample_shop.create_schema(engine)
+    sample_shop.seed(engine, today=clock.now().date())
+    engine.dispose()
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    monkeypatch.setenv("SHOP_HASH_SECRET", "e2e-shop-secret-not-for-production")
+
+
+@pytest.fixture
+def served(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FixedClock,
+    shop: None,
+    trust_dir: Path,  # noqa: F811
+) -> Iterator[Served]:
+    telegram: dict[str, Any] = getattr(request, "param", {})
+    port = _free_port()
+    callback = f"http://127.0.0.1:{port}/identity/oidc/callback"
+    with FakeBotApi() as api, OidcProvider(redirect_uri=callback, now=lambda: clock.now().timestamp()) as provider:
+        app = build_app(_settings(tmp_path, api, provider, trust_dir, port, **telegram), clock=clock)
+        chat = chat_intake(app, {"web", "telegram"})
+        assert chat is not None
+        server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
+        if not api.wait_for(lambda: chat.started, 15):
+            pytest.fail("the bot did not start")
+        try:
+            yield Served(app, api, provider, f"http://127.0.0.1:{port}")
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+            app.close()
+
+
+def _code_emailed_to_liga(app: App) -> str:
+    with app.reader.connect() as connection:
+        rows = connection.execute(
+            select(outbox.c.text).where(outbox.c.kind == "identity_code", outbox.c.recipient == LIGA.email)
+        ).all()
+    assert rows, "no code e-mailed to the address on file"
+    found = re.search(r"(?<![-\d])\d{6}(?!\d)", rows[-1].text)
+    assert found is not None
+    return found.group(0)
+
+
+def test_liga_verifies_a_rectification_with_a_code_sent_to_her_email_on_file(served: Served) -> None:
+    served.register("rectification", "Jaunā adrese: Brīvības iela 2-7, Rīga")
+    assert ("Kods uz e-pastu vai tālruni", f"v:otc:{REFERENCE}") in served.api.sent(CHAT)[-1].buttons()
+    served.api.press(CHAT, f"v:otc:{REFERENCE}")
+    served.wait_for_messages(7)
+    served.api.send_text(CHAT, _code_emailed_to_liga(served.app))
+
+    assert "Paldies, Jūsu identitāte ir apstiprināta." in served.wait_for_messages(8)[7:]
+    row = served.request_row()
+    assert (row.state, row.verified_method) == ("in_progress", "one_time_code")
+
+
+def test_liga_verifies_an_access_request_by_eid_login_through_the_served_callback(served: Served) -> None:
+    served.register("access", None)
+    served.api.press(CHAT, f"v:eid:{REFERENCE}")
+    link = re.search(r"https?://\S+", served.wait_for_messages(7)[6])
+    assert link is not None, "no login link in the chat"
+    served.provider.login_as(
+        {"sub": "LV-liga", "name": f"{LIGA.first_name} {LIGA.last_name}", "serialNumber": f"PNOLV-{LIGA.personal_code}"}
+    )
+    params = served.provider.authorize(link.group(0))
+
+    page = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
+
+    assert page.status_code == 200 and "Identity confirmed" in page.text
+    row = served.request_row()
+    assert (row.state, row.verified_method) == ("in_progress", "qualified_eid")
+
+
+def test_the_same_login_link_cannot_be_used_twice(served: Served) -> None:
+    served.register("access", None)
+    served.api.press(CHAT, f"v:eid:{REFERENCE}")
+    link = re.search(r"https?://\S+", served.wait_for_messages(7)[6])
+    assert link is not None
+    served.provider.login_as({"sub": "LV-liga", "serialNumber": f"PNOLV-{LIGA.personal_code}"})
+    params = served.provider.authorize(link.group(0))
+    assert httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15).status_code == 200
+
+    replay = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
+
+    assert replay.status_code == 400
+
+
+def test_liga_verifies_an_erasure_with_her_signed_edoc_uploaded_in_the_chat(
+    served: Served,
+    pki: TestPki,  # noqa: F811
+) -> None:
+    signer = make_natural_person(
+        issuer=pki.qualified_ca,
+        given_name=LIGA.first_name,
+        surname=LIGA.last_name,
+        personal_code=LIGA.personal_code,
+        not_before=pki.now - timedelta(days=365),
+        not_after=pki.now + timedelta(days=4 * 365),
+        email=LIGA.email,
+    )
+    edoc = asice.edoc(pki, signer, {"pieprasijums.txt": "Lūdzu dzēst visus manus personas datus.".encode()})
+    served.register("erasure", None)
+    served.api.press(CHAT, f"v:doc:{REFERENCE}")
+    served.wait_for_messages(7)
+    served.api.send_document(CHAT, edoc, "pieprasijums.edoc")
+
+    assert "Paldies, Jūsu identitāte ir apstiprināta." in served.wait_for_messages(8)[7:]
+    row = served.request_row()
+    assert (row.state, row.verified_method) == ("in_progress", "qualified_signature")
+
+
+def test_liga_is_told_to_bring_her_id_and_the_reference_to_a_shop(served: Served) -> None:
+    served.register("erasure", None)
+    served.api.press(CHAT, f"v:shop:{REFERENCE}")
+
+    said = served.wait_for_messages(7)[6]
+
+    assert said.startswith("Apmeklējiet ") and REFERENCE in said
+    assert served.request_row().state == "awaiting_identity"
+
+
+def test_the_served_bot_tells_the_chat_when_staff_move_its_request_on(served: Served) -> None:
+    served.register("rectification", "Jaunā adrese: Brīvības iela 2-7, Rīga")
+    served.api.press(CHAT, f"v:otc:{REFERENCE}")
+    served.wait_for_messages(7)
+    served.api.send_text(CHAT, _code_emailed_to_liga(served.app))
+    served.wait_for_messages(8)
+    before = len(served.said())
+
+    served.app.engine.handle(c.CompleteRequest(REFERENCE, actor="staff:agnese", note="address corrected"))
+
+    # The notifier of the served bot (every two seconds) says so without anyone asking.
+    said = served.wait_for_messages(before + 1, timeout=20)
+    assert any(REFERENCE in text for text in said[before:])
+
+
+@pytest.mark.parametrize("served", [{"mode": "webhook", "webhook_secret": WEBHOOK_SECRET}], indirect=True)
+def test_webhook_mode_registers_the_webhook_and_answers_updates_posted_to_it(served: Served) -> None:
+    (registered,) = served.api.sent(method="setWebhook")
+    assert registered.params["url"] == f"{served.url}/telegram/webhook"
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/help",
+            "chat": {"id": CHAT, "type": "private"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Līga", "language_code": "lv"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+    forged = httpx.post(f"{served.url}/telegram/webhook", json=update, timeout=10)
+    accepted = httpx.post(
+        f"{served.url}/telegram/webhook",
+        json=update,
+        timeout=10,
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+
+    assert (forged.status_code, accepted.status_code) == (403, 200)
+    assert served.wait_for_messages(1)
+
+
+def test_no_token_means_no_chat_intake_and_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = build_app(make_settings(f"sqlite:///{tmp_path / 'rightsdesk.db'}", tmp_path))
+    try:
+        assert chat_intake(app, {"web", "worker", "telegram"}) is None
+    finally:
+        app.close()
+    assert "RIGHTSDESK_TELEGRAM__TOKEN" in caplog.text
+
+
+def test_webhook_mode_without_the_web_service_is_a_configuration_error(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+        tmp_path,
+        serve={"public_url": "https://privacy.example.lv"},
+        telegram={"token": "123:abc", "mode": "webhook", "webhook_secret": WEBHOOK_SECRET},
+    )
+    app = build_app(settings)
+    try:
+        with pytest.raises(ConfigurationError, match="web service"):
+            chat_intake(app, {"worker", "telegram"})
+    finally:
+        app.close()
+
+
+def test_without_the_web_service_the_bot_long_polls_in_a_thread_of_its_own(tmp_path: Path) -> None:
+    stop = threading.Event()
+    with FakeBotApi() as api:
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+            tmp_path,
+            telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
+        )
+        app = build_app(settings)
+        chat = chat_intake(app, {"worker", "telegram"})
+        assert chat is not None
+        thread = threading.Thread(target=chat.run_until, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            api.send_text(CHAT, "/help")
+            assert api.wait_for(lambda: len(api.sent(CHAT)) >= 1, 15), "the polling bot did not answer"
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+            app.close()
+    assert not thread.is_alive()
+
+
+def test_a_refused_token_turns_the_chat_off_but_the_console_keeps_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _free_port()
+    with FakeBotApi() as api:
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+            tmp_path,
+            telegram={
+                "token": "999:revoked",
+                "base_url": api.base_url,
+                "base_file_url": api.base_file_url,
+            },
+        )
+        app = build_app(settings)
+        chat = chat_intake(app, {"web", "telegram"})
+        assert chat is not None
+        server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
+        try:
+            assert api.wait_for(lambda: "refused the bot token" in caplog.text, 15)
+            assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code == 200
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+            app.close()
+    assert "999:revoked" not in caplog.text
+
+
+def test_an_unreachable_bot_api_is_retried_without_stopping_the_console(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port, nowhere = _free_port(), _free_port()
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+        tmp_path,
+        telegram={"token": "123:abc", "base_url": f"http://127.0.0.1:{nowhere}/bot"},
+    )
+    app = build_app(settings)
+    chat = chat_intake(app, {"web", "telegram"})
+    assert chat is not None
+    server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
+    try:
+        deadline = time.monotonic() + 15
+        while "retrying in 2 s" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "cannot reach the Telegram Bot API" in caplog.text and "retrying in 2 s" in caplog.text
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        app.close()
+    assert not thread.is_alive() and not chat.started
