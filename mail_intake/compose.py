@@ -17,7 +17,7 @@ duplicate (exactly-once delivery over SMTP is impossible; see :mod:`mail_intake.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -28,6 +28,7 @@ from email.utils import format_datetime
 from mail_intake.config import SmtpOutConfig
 from mail_intake.errors import DeliveryFailed
 from workflows.adapters.outbox import OutboxItem
+from workflows.domain.messages import Attachment
 
 AUTO_REPLIED_KINDS = frozenset({"acknowledgement", "identity_verification_needed", "verification_failed"})
 """Answers the system gives by itself to a person's message: ``Auto-Submitted: auto-replied``
@@ -140,9 +141,11 @@ def compose(
     thread: ThreadContext,
     now: datetime,
     staff_language: str | None = None,
+    files: Sequence[tuple[Attachment, bytes]] = (),
 ) -> EmailMessage:
     """The e-mail for ``item``: headers, a plain-text part and, when the template has
-    one, an HTML alternative. Raises :class:`UndeliverableAddress` for a bad recipient."""
+    one, an HTML alternative, then the attached ``files`` (the copy of the data, read and
+    checked by the caller). Raises :class:`UndeliverableAddress` for a bad recipient."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(display_name=one_line(config.from_name), addr_spec=checked_address(config.from_address))
     message["To"] = Address(addr_spec=checked_address(item.recipient))
@@ -160,6 +163,9 @@ def compose(
     message.set_content(item.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if item.html:
         message.add_alternative(item.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment, data in files:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=one_line(attachment.filename))
     language = _language(item, thread, staff_language)
     if language:
         # After the body: set_content() clears every Content-* header it finds.

@@ -30,12 +30,14 @@ Logs never carry bodies or addresses above DEBUG: only outbox ids, kinds and rep
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import logging
 import ssl
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosmtplib
@@ -48,7 +50,7 @@ from workflows.adapters import outbox
 from workflows.adapters.orm import messages, requests
 from workflows.adapters.outbox import OutboxItem
 from workflows.domain.errors import WorkflowError
-from workflows.domain.messages import Direction
+from workflows.domain.messages import Attachment, Direction
 from workflows.domain.rights import Channel
 from workflows.service_layer.commands import FlagForStaff
 from workflows.service_layer.ports import Clock
@@ -65,6 +67,12 @@ class RelayRefused(DeliveryFailed):
     """The relay answered 5xx for this message (RCPT or DATA): retrying cannot help."""
 
     smtp_code = 550
+    permanent = True
+
+
+class AttachmentUnavailable(DeliveryFailed):
+    """The file to attach is gone or no longer what was queued: retrying cannot help."""
+
     permanent = True
 
 
@@ -190,6 +198,7 @@ class EmailSender:
             await _close(client)
 
     def _compose(self, item: OutboxItem) -> EmailMessage:
+        files = [(attachment, read_attachment(attachment)) for attachment in item.attachments]
         try:
             return compose(
                 item,
@@ -197,6 +206,7 @@ class EmailSender:
                 thread=load_thread(self._database, item.request_id),
                 now=self._clock.now(),
                 staff_language=self._staff_language,
+                files=files,
             )
         except UndeliverableAddress:
             raise
@@ -295,6 +305,22 @@ def load_thread(database: Engine, request_id: str | None) -> ThreadContext:
     if row is None:
         return ThreadContext(incoming_message_ids=incoming)
     return ThreadContext(reference=row.reference, language=row.language, incoming_message_ids=incoming)
+
+
+def read_attachment(attachment: Attachment) -> bytes:
+    """The file as it was when the reply was queued: a missing or altered copy of someone's
+    data is never sent (staff are told; the package can be made again by a new export)."""
+    try:
+        data = Path(attachment.path).read_bytes()
+    except OSError as error:
+        raise AttachmentUnavailable(
+            f"the attachment {attachment.filename} cannot be read", stage="attachment", error=type(error).__name__
+        ) from error
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise AttachmentUnavailable(
+            f"the attachment {attachment.filename} changed after the reply was queued", stage="attachment"
+        )
+    return data
 
 
 def _is_loopback(host: str) -> bool:

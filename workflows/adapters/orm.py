@@ -167,6 +167,7 @@ messages = Table(
     Column("kind", String(50)),
     Column("external_id", String(500), index=True),
     Column("headers", JSON, nullable=False),
+    Column("attachments", JSON),
 )
 
 # The audit log: a few hash chains (a case's events always in the same one), so that
@@ -235,6 +236,7 @@ outbox = Table(
     Column("text", Text, nullable=False),
     Column("html", Text),
     Column("headers", JSON, nullable=False),
+    Column("attachments", JSON),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UtcDateTime, nullable=False),

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from workflows.adapters.job_queue import backoff
 from workflows.adapters.orm import outbox
-from workflows.domain.messages import Message
+from workflows.domain.messages import Attachment, Message
 
 
 class OutboxStatus:
@@ -39,6 +39,7 @@ class OutboxItem:
     html: str | None
     headers: Mapping[str, str]
     attempts: int
+    attachments: tuple[Attachment, ...] = ()
 
 
 def add(connection: Connection, *, item_id: str, message: Message, recipient: str, now: datetime) -> None:
@@ -54,6 +55,7 @@ def add(connection: Connection, *, item_id: str, message: Message, recipient: st
             text=message.text,
             html=message.html,
             headers=dict(message.headers),
+            attachments=[a.to_json() for a in message.attachments] or None,
             status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
@@ -111,6 +113,7 @@ def _item(row: Any) -> OutboxItem:
         html=row.html,
         headers=dict(row.headers or {}),
         attempts=row.attempts + 1,
+        attachments=tuple(Attachment.from_json(a) for a in row.attachments or ()),
     )
 
 

@@ -295,6 +295,7 @@ class SqlMessageLog:
                 kind=message.kind,
                 external_id=message.external_id,
                 headers=dict(message.headers),
+                attachments=[a.to_json() for a in message.attachments] or None,
             )
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from workflows.domain.actions import ActionKind
 from workflows.domain.identity import ClaimedIdentity, VerifiedIdentity
+from workflows.domain.messages import Attachment
 from workflows.domain.replies import ExtensionReason, RefusalReason, ReplyFacts, VerificationFailure
 from workflows.domain.rights import Channel, Language, Right
 
@@ -146,11 +147,13 @@ class RejectAction:
 
 @dataclass(frozen=True)
 class SendReply:
-    """Render a templated reply and queue it in the outbox on the request's channel."""
+    """Render a templated reply and queue it in the outbox on the request's channel (a reply
+    carrying personal data only to a verified e-mail address: ``domain.delivery``)."""
 
     reference: str
     facts: ReplyFacts
     actor: str = "system"
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

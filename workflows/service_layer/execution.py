@@ -24,15 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflows.domain.actions import Action, ActionKind, ActionStatus
+from workflows.domain.delivery import copy_delivery
 from workflows.domain.errors import WorkflowError
+from workflows.domain.messages import Attachment
 from workflows.domain.plans import ExecutionOutcome, KeptRows
 from workflows.domain.replies import (
     AccessFacts,
     CopyDelivery,
-    DeliveryMethod,
     ErasureFacts,
     FieldChange,
     KeptRecord,
@@ -43,7 +45,7 @@ from workflows.domain.replies import (
     RestrictionGround,
 )
 from workflows.domain.request import RightsRequest
-from workflows.domain.rights import Channel, Right
+from workflows.domain.rights import Right
 from workflows.service_layer import commands as c
 from workflows.service_layer.planning import ControllerData, plan_request, verified_identifiers
 from workflows.service_layer.ports import UnitOfWork
@@ -63,13 +65,7 @@ _ART19_RIGHT: Mapping[ActionKind, Right] = {
     ActionKind.RESTRICT: Right.RESTRICTION,
 }
 
-_DELIVERY: Mapping[Channel, DeliveryMethod] = {
-    Channel.EMAIL: DeliveryMethod.EMAIL_ATTACHMENT,
-    Channel.TELEGRAM: DeliveryMethod.TELEGRAM,
-    Channel.IN_PERSON: DeliveryMethod.IN_PERSON,
-    Channel.STAFF: DeliveryMethod.IN_PERSON,
-}
-
+SEALED_PACKAGE_TYPE = "application/vnd.etsi.asic-e+zip"
 
 class RecipientNotifier(Protocol):
     """Art. 19 notices (``adapters.connectors.recipients.queue_recipient_notices``)."""
@@ -126,7 +122,8 @@ def execute_action(
                 changes=_field_changes(outcome),
             )
             notified = outcome.notify
-        engine.handle(c.SendReply(request.reference, reply_facts(action, request, outcome, notified), actor=EXECUTOR))
+        facts = reply_facts(action, request, outcome, notified)
+        engine.handle(c.SendReply(request.reference, facts, actor=EXECUTOR, attachments=package_attachments(outcome)))
         if action.kind in EXPORT_KINDS:
             for waiting in others:
                 if waiting.kind is ActionKind.ERASE and waiting.status is ActionStatus.APPROVED:
@@ -166,6 +163,17 @@ def kept_records(kept: Sequence[KeptRows]) -> tuple[KeptRecord, ...]:
     return tuple(KeptRecord(until=day, retention_rule=rule) for rule, day in sorted(until.items()))
 
 
+def package_attachments(outcome: ExecutionOutcome) -> tuple[Attachment, ...]:
+    """The copy the person receives: the sealed container when there is one (it holds the
+    package unchanged, eIDAS Art. 35(2)), else the package itself."""
+    package = outcome.package
+    if package is None:
+        return ()
+    chosen = package.sealed or package
+    content_type = SEALED_PACKAGE_TYPE if package.sealed is not None else "application/zip"
+    return (Attachment(chosen.path, Path(chosen.path).name, content_type, chosen.sha256, chosen.size),)
+
+
 def reply_facts(
     action: Action, request: RightsRequest, outcome: ExecutionOutcome, notified: tuple[str, ...]
 ) -> ReplyFacts:
@@ -174,7 +182,7 @@ def reply_facts(
     if kind in EXPORT_KINDS:
         sealed = outcome.package is not None and outcome.package.sealed is not None
         delivery = (
-            CopyDelivery(_DELIVERY[request.channel], formats=("JSON", "CSV", "HTML"), sealed=sealed)
+            CopyDelivery(copy_delivery(request), formats=("JSON", "CSV", "HTML"), sealed=sealed)
             if outcome.data_found
             else None
         )

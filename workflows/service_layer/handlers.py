@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 
 from workflows.domain.actions import Action
 from workflows.domain.deadlines import riga_date
+from workflows.domain.delivery import reply_route
 from workflows.domain.identity import IdentityTier, VerificationMethod, VerifiedIdentity
-from workflows.domain.messages import Direction, Message
+from workflows.domain.messages import Attachment, Direction, Message
 from workflows.domain.replies import (
     AcknowledgementFacts,
     DeadlineExtendedFacts,
     IdentityVerificationFacts,
     RefusalFacts,
     ReplyFacts,
+    ReplyKind,
     VerificationFailedFacts,
 )
 from workflows.domain.request import RightsRequest
@@ -281,27 +283,24 @@ def _resume_if_nothing_waits(uow: UnitOfWork, engine: Engine, decided: Action, a
 def send_reply(cmd: c.SendReply, engine: Engine) -> None:
     with engine.uow() as uow:
         request = uow.requests.get_by_reference(cmd.reference, for_update=True)
-        _queue_reply(uow, engine, request, cmd.facts, actor=cmd.actor)
+        _queue_reply(uow, engine, request, cmd.facts, actor=cmd.actor, attachments=cmd.attachments)
         uow.commit()
 
 
-def _contact(request: RightsRequest) -> tuple[Channel, str] | None:
-    """Reply on the channel the person used (Art. 12(3): electronically to electronic requests)."""
-    if request.channel is Channel.TELEGRAM and request.claimed.chat_id:
-        return Channel.TELEGRAM, request.claimed.chat_id
-    email = (request.verified.email if request.verified else None) or request.claimed.email
-    if email:
-        return Channel.EMAIL, email
-    return None
-
-
 def _queue_reply(
-    uow: UnitOfWork, engine: Engine, request: RightsRequest, facts: ReplyFacts, *, actor: str = "system"
+    uow: UnitOfWork,
+    engine: Engine,
+    request: RightsRequest,
+    facts: ReplyFacts,
+    *,
+    actor: str = "system",
+    attachments: tuple[Attachment, ...] = (),
 ) -> None:
     kind = str(facts.kind)
     rendered = engine.renderer.render(facts.kind, request.language, facts, engine.profile)
     now = engine.clock.now()
-    contact = _contact(request)
+    personal = bool(attachments) or facts.kind is ReplyKind.ACCESS_REPLY
+    contact = reply_route(request, carries_personal_data=personal)
     channel, recipient = contact if contact else (request.channel, None)
     message = Message(
         id=engine.new_id(),
@@ -314,11 +313,14 @@ def _queue_reply(
         html=rendered.html,
         counterpart=recipient,
         kind=kind,
+        attachments=attachments,
     )
     if recipient is None:
-        # Nowhere to send it (e.g. a shop request without an e-mail): staff hand it over.
+        # Nowhere to send it (e.g. a shop request without an e-mail, or a chat request whose
+        # copy of the data has no verified address): staff hand it over.
         uow.messages.add(message)
-        request.flag_for_staff(f"no contact to send the {kind} reply to", at=now, actor=actor)
+        why = "no verified e-mail address for" if personal and request.channel is Channel.TELEGRAM else "no contact for"
+        request.flag_for_staff(f"{why} the {kind} reply: hand it over in person", at=now, actor=actor)
     else:
         uow.queue_outgoing(message, recipient)
     request.note_reply(kind, at=now, actor=actor, delivered=recipient is not None)
