@@ -10,10 +10,12 @@ and Agnese (an agent). Pages the approver sees are saved to ``test-artifacts/e2e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import shutil
 import smtplib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,11 +26,11 @@ import pytest
 from sqlalchemy import column, create_engine, select, table
 from starlette.testclient import TestClient
 
-from bot.identity import CustomerOnFile, OneTimeCodeRoute, OutcomeStatus, StaticCustomerDirectory
 from mail_intake.config import SmtpInConfig
 from mail_intake.server import SmtpIntake
 from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App, build_app, builtin_profile_path
+from rightsdesk.chat import ChatIntake
 from rightsdesk.demo import RECIPIENT_CONTACTS, mail, shop_datamap_path
 from staff.roles import Role
 from staff.web.app import ConsoleConfig, build_console
@@ -36,13 +38,13 @@ from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import csrf_from, fast_passwords
 from tests.support.mail.capture import CapturedMail, CaptureSmtpServer, capture_smtp  # noqa: F401
 from tests.support.mail.processing import all_requests
-from tests.support.oidc.cases import open_chat_request, outbox_rows
+from tests.support.oidc.cases import outbox_rows
 from tests.support.pki.authority import TestPki
 from tests.support.pki.certs import make_natural_person
 from tests.support.pki.fixtures import pki, trust_dir  # noqa: F401
 from tests.support.samples import asice
+from tests.support.telegram.bot_api import FakeBotApi
 from workflows.adapters.connectors import sample_shop
-from workflows.domain.rights import Right
 
 PRIVACY = "privacy@example.lv"
 PASSWORD = "correct horse battery"
@@ -58,6 +60,27 @@ class System:
     console: TestClient
     shop_url: str
     name: str
+    api: FakeBotApi
+
+    @contextlib.contextmanager
+    def bot(self) -> Iterator[None]:
+        """The bot as `rightsdesk serve --only telegram` runs it: long polling in a thread."""
+        stop = threading.Event()
+        chat = ChatIntake(self.app)
+        thread = threading.Thread(target=chat.run_until, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            if not self.api.wait_for(lambda: chat.started, 15):
+                pytest.fail("the bot did not start")
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+
+    def chat_says(self, chat_id: int, count: int) -> list[str]:
+        if not self.api.wait_for(lambda: len(self.api.sent(chat_id)) >= count, 15):
+            pytest.fail(f"the bot said {[c.text for c in self.api.sent(chat_id)]}, expected {count} messages")
+        return [call.text for call in self.api.sent(chat_id)]
 
     def mail_in(self, raw: bytes, sender: str) -> None:
         wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -119,6 +142,8 @@ def system(
     sample_shop.create_schema(shop)
     sample_shop.seed(shop, today=clock.now().date())
     shop.dispose()
+    api = FakeBotApi().start()
+    request.addfinalizer(api.stop)
     monkeypatch.setenv("SHOP_DATABASE_URL", shop_url)
     monkeypatch.setenv("SHOP_HASH_SECRET", "e2e-secret-not-for-production")
     settings = make_settings(
@@ -130,6 +155,8 @@ def system(
         signature={"trust_dir": str(trust_dir)},
         smtp_out={"host": capture_smtp.host, "port": capture_smtp.port, "from_address": PRIVACY},
         seal=seal_section,
+        telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
+        identity={"secret": "e2e-identity-secret-0123456789abcdef"},
     )
     app = build_app(settings, clock=clock)
     intake = SmtpIntake(SmtpInConfig(host="127.0.0.1", port=0, recipients=(PRIVACY,)), GroupCommitStore(app.engine),
@@ -142,7 +169,7 @@ def system(
     name = re.sub(r"\W+", "_", request.node.name)
     try:
         with TestClient(console, base_url="http://testserver") as client:
-            yield System(app, port, capture_smtp, client, shop_url, name)
+            yield System(app, port, capture_smtp, client, shop_url, name, api)
     finally:
         intake.stop()
         app.close()
@@ -233,19 +260,29 @@ def test_marketing_objection_by_email_applies_at_once_without_approval(system: S
 
 @pytest.mark.parametrize("seal_section", ["sealed"], indirect=True)
 def test_chat_access_request_verified_by_emailed_code_gets_a_sealed_export(system: System) -> None:
-    chat = "7001"
-    reference = open_chat_request(system.app, chat, {Right.ACCESS}, email=LIGA.email)
-    directory = StaticCustomerDirectory([CustomerOnFile(key=str(LIGA.customer_id), email=LIGA.email,
-                                                        phone=LIGA.phone)])
-    route = OneTimeCodeRoute(system.app.engine, system.app.database, directory,
-                             secret=b"e2e-identity-secret-0123456789abcdef")
-    assert route.send(reference, chat).status == OutcomeStatus.CODE_SENT
-    system.settle()
-    assert len(system.mail_to(LIGA.email)) == 1  # the code went out by e-mail to the address on file
-    code = re.search(r": (\d{6})$", outbox_rows(system.app, "identity_code")[-1].text, re.MULTILINE)
-    assert code is not None
-    assert route.check(reference, chat, code.group(1)).status == OutcomeStatus.VERIFIED
-    system.settle()
+    chat = 7001
+    with system.bot():
+        system.api.send_text(chat, "/start")
+        system.chat_says(chat, 1)
+        system.api.press(chat, "r:access")
+        system.api.press(chat, "r:go")
+        system.chat_says(chat, 2)
+        system.api.press(chat, "d:all")
+        system.chat_says(chat, 3)
+        system.api.send_text(chat, LIGA.email)
+        system.chat_says(chat, 4)
+        system.api.press(chat, "s:ok")
+        said = system.chat_says(chat, 6)
+        (reference,) = re.findall(r"DSR-\d{4}-\d{6}", said[4])
+        system.api.press(chat, f"v:otc:{reference}")
+        system.chat_says(chat, 7)
+        system.settle()
+        (code_mail,) = [m for m in system.mail_to(LIGA.email) if re.search(r"\b\d{6}\b", _body(m))]
+        code = re.search(r"(?<![-\d])(\d{6})(?!\d)", _body(code_mail))
+        assert code is not None  # the code went out by e-mail to the address on file
+        system.api.send_text(chat, code.group(1))
+        assert system.chat_says(chat, 8)[7] == "Paldies, Jūsu identitāte ir apstiprināta."
+        system.settle()
 
     system.sign_in("juris")
     system.approve_all(reference)
