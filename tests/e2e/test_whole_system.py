@@ -16,7 +16,7 @@ import re
 import shutil
 import smtplib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +36,7 @@ from staff.roles import Role
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import csrf_from, fast_passwords
+from tests.support.browser import CHROMEDRIVER, CHROMIUM, chromium, screenshot, served, sign_in
 from tests.support.mail.capture import CapturedMail, CaptureSmtpServer, capture_smtp  # noqa: F401
 from tests.support.mail.processing import all_requests
 from tests.support.oidc.cases import outbox_rows
@@ -109,6 +110,23 @@ class System:
                     f"/actions/{action['id']}/approve", data={"csrf": csrf_from(page.text)}, follow_redirects=False
                 )
                 assert response.status_code == 303
+
+    @contextlib.contextmanager
+    def browser(self, username: str) -> Iterator[Callable[[str, str], None]]:
+        """Chromium signed in to this console as ``username``; yields ``shot(label, path)``,
+        which opens the page and saves a screenshot to test-artifacts/e2e/ (nothing when
+        Chromium is not installed: the HTTP assertions still run)."""
+        if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+            yield lambda _label, _path: None
+            return
+        with served(self.console.app) as base, chromium(ARTIFACTS / f".profile-{self.name}") as driver:
+            sign_in(driver, base, username, PASSWORD)
+
+            def shot(label: str, path: str) -> None:
+                driver.get(base + path)
+                screenshot(driver, ARTIFACTS, f"{self.name}-{label}")
+
+            yield shot
 
     def save(self, label: str, html: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -234,9 +252,13 @@ def test_signed_erasure_is_approved_in_the_console_and_answered_with_what_was_ke
     case = system.app.queries.detail(reference)["request"]
     assert (case["verified_method"], case["state"]) == ("qualified_signature", "awaiting_approval")
 
-    system.sign_in("juris")
-    system.approve_all(reference)
-    system.settle()
+    with system.browser("juris") as shot:
+        shot("01-dashboard", "/")
+        shot("02-signed-erasure-awaiting-approval", f"/requests/{reference}")
+        system.sign_in("juris")
+        system.approve_all(reference)
+        system.settle()
+        shot("03-erasure-executed-and-answered", f"/requests/{reference}")
     system.save(f"{reference}-after", system.console.get(f"/requests/{reference}").text)
 
     assert system.app.queries.detail(reference)["request"]["state"] == "completed"

@@ -5,15 +5,11 @@ sees it executed. Screenshots go to ``test-artifacts/console/``."""
 from __future__ import annotations
 
 import os
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import column, create_engine, select, table
 
 from rightsdesk.bootstrap import App, build_app
@@ -21,6 +17,7 @@ from rightsdesk.demo import RECIPIENT_CONTACTS, shop_datamap_path
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import PASSWORD, PERSONAS, fast_passwords, open_erasure_request, plan_erasure
+from tests.support.browser import chromium, screenshot, served, sign_in, skip_without_chromium
 from workflows.adapters.connectors import sample_shop
 from workflows.domain.actions import ActionKind
 from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
@@ -28,17 +25,10 @@ from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
 
 LIGA = sample_shop.LIGA
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="browser tests need selenium (pip install selenium)")
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip(
-        "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -79,55 +69,22 @@ def console_url(shop_app: App) -> Iterator[str]:
     )
     for username, role in PERSONAS.items():
         asgi.state.console.accounts.add(username, role, PASSWORD, by="test")
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(asgi) as url:
+        yield url
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1700",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 def _shot(driver: object, name: str) -> None:
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))  # type: ignore[attr-defined]
+    screenshot(driver, ARTIFACTS, name)
 
 
 def _sign_in(driver: object, base: str, username: str) -> None:
-    driver.get(f"{base}/login")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "username").send_keys(username)  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "button.primary").click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".tiles")))
+    sign_in(driver, base, username, PASSWORD)
 
 
 def _overdue_request_with_planned_erasure(app: App, clock: FixedClock) -> tuple[str, str]:
