@@ -1,4 +1,5 @@
-"""A generated test PKI and trusted lists for signature tests (see :mod:`.authority`).
+"""A generated test PKI and trusted lists for signature tests; the code lives in
+:mod:`rightsdesk.demo_kit.pki` (the demo uses it too) and is re-exported here.
 
 Use the pytest fixtures in :mod:`tests.support.pki.fixtures` (import them in a
 conftest) or call :func:`build_pki` and :func:`write_trust_directory` directly.
