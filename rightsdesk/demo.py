@@ -18,19 +18,21 @@ import shutil
 import smtplib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, select
 
 from rightsdesk.bootstrap import App
+from rightsdesk.demo_kit.bot_api import FakeBotApi
 from rightsdesk.demo_mailbox import LOOPBACK
-from rightsdesk.demo_pki import DemoPkiUnavailable, load_demo_pki
+from rightsdesk.demo_pki import load_demo_pki
 from rightsdesk.settings import Settings
 from workflows.adapters.connectors import sample_shop
 from workflows.adapters.orm import requests
@@ -51,6 +53,8 @@ RECIPIENT_CONTACTS = {
 """Where Art. 19 notices to the shop's recipients go (they land in outbox-mail/ too)."""
 
 Say = Callable[[str], None]
+DEMO_CHAT_ID = 20000002
+"""Jānis's chat with the shop's bot in the demo."""
 
 
 @dataclass
@@ -125,7 +129,7 @@ def prepare_seal(directory: Path, report: DemoReport) -> dict[str, object]:
 
 
 def demo_settings(directory: Path, *, http_port: int, smtp_in_port: int, relay_port: int,
-                  seal: dict[str, object]) -> Settings:
+                  seal: dict[str, object], chat: DemoChat | None = None) -> Settings:
     return Settings.model_validate(
         {
             "base_dir": str(directory),
@@ -137,7 +141,7 @@ def demo_settings(directory: Path, *, http_port: int, smtp_in_port: int, relay_p
                 "export_dir": "exports",
                 "recipient_contacts": RECIPIENT_CONTACTS,
             },
-            "serve": {"host": LOOPBACK, "port": http_port, "services": ["web", "worker", "smtp"]},
+            "serve": {"host": LOOPBACK, "port": http_port, "services": ["web", "worker", "smtp", "telegram"]},
             "worker": {"idle_seconds": 0.5},
             "staff": {"alert_email": "privacy-team@example.lv"},
             "signature": {"trust_dir": "trust"},
@@ -145,8 +149,92 @@ def demo_settings(directory: Path, *, http_port: int, smtp_in_port: int, relay_p
             "smtp_in": {"host": LOOPBACK, "port": smtp_in_port, "recipients": [PRIVACY_ADDRESS]},
             "smtp_out": {"host": LOOPBACK, "port": relay_port, "from_address": PRIVACY_ADDRESS,
                          "from_name": "Privātuma komanda"},
+            **(chat.settings() if chat is not None else {}),
         }
     )
+
+
+@dataclass
+class DemoChat:
+    """The bot's Telegram: the real one when RIGHTSDESK_TELEGRAM__TOKEN is set, else the local
+    Bot API stand-in with its chat page (nothing leaves the machine)."""
+
+    token: str
+    identity_secret: str
+    stand_in: FakeBotApi | None = None
+
+    def settings(self) -> dict[str, object]:
+        telegram: dict[str, object] = {"token": self.token}
+        if self.stand_in is not None:
+            telegram.update(base_url=self.stand_in.base_url, base_file_url=self.stand_in.base_file_url)
+        return {"telegram": telegram, "identity": {"secret": self.identity_secret}}
+
+    def stop(self) -> None:
+        if self.stand_in is not None:
+            self.stand_in.stop()
+
+
+def prepare_chat(directory: Path, environ: Mapping[str, str] | None = None, *, port: int = 0) -> DemoChat:
+    """Start the stand-in unless a real token is given; the identity secret is kept in ``DIR``
+    so one-time codes stay checkable across restarts of the demo."""
+    environ = os.environ if environ is None else environ
+    secret_file = directory / "identity-secret"
+    if not secret_file.exists():
+        secret_file.touch(mode=0o600)
+        secret_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    secret = secret_file.read_text(encoding="utf-8").strip()
+    token = environ.get("RIGHTSDESK_TELEGRAM__TOKEN", "")
+    if token:
+        return DemoChat(token, secret)
+    stand_in = FakeBotApi(token=f"{secrets.randbelow(10**9)}:demo-{secrets.token_urlsafe(12)}", port=port).start()
+    return DemoChat(stand_in.token, secret, stand_in)
+
+
+def send_chat_sample(chat: DemoChat, timeout: float = 20.0) -> bool:
+    """Jānis, in the chat, asks to correct his phone number; verifying it is left to the person
+    trying the demo (a one-time code to his e-mail on file). False when no answer came."""
+    api = chat.stand_in
+    if api is None:
+        return False
+    janis = sample_shop.JANIS
+
+    def answered(count: int) -> bool:
+        return api.wait_for(lambda: len(api.sent(DEMO_CHAT_ID)) >= count, timeout)
+
+    def press(data: str) -> None:
+        # On the bot message that carries the button, as a tap in Telegram would be.
+        carrying = [
+            entry.message_id
+            for entry in api.chat_entries(DEMO_CHAT_ID)
+            if entry.sender == "bot" and any(b.get("callback_data") == data for row in entry.buttons for b in row)
+        ]
+        api.press(DEMO_CHAT_ID, data, first_name=janis.first_name, message_id=carrying[-1] if carrying else None)
+
+    def say(text: str) -> None:
+        api.send_text(DEMO_CHAT_ID, text, first_name=janis.first_name)
+
+    def choose_rectification() -> None:
+        press("r:rectification")
+        press("r:go")
+
+    steps: list[tuple[Callable[[], None], int]] = [
+        (lambda: say("/start"), 1),
+        (choose_rectification, 2),
+        (lambda: say("Lūdzu labot manu tālruņa numuru uz +371 20009999."), 3),
+        (lambda: say(janis.email), 4),
+        (lambda: press("s:ok"), 6),
+    ]
+    for act, expected in steps:
+        act()
+        if not answered(expected):
+            return False
+    return True
+
+
+def chat_page_link(chat: DemoChat) -> str | None:
+    if chat.stand_in is None:
+        return None
+    return f"{chat.stand_in.page_url}?chat={DEMO_CHAT_ID}&name={quote(sample_shop.JANIS.first_name)}"
 
 
 def ensure_staff(app: App) -> dict[str, str]:
@@ -186,20 +274,16 @@ def sample_mails(directory: Path, report: DemoReport) -> list[SampleMail]:
     """Līga's signed erasure request, Jānis's unsigned access request, Anna's marketing objection."""
     liga, janis, anna = sample_shop.LIGA, sample_shop.JANIS, sample_shop.ANNA
     samples: list[SampleMail] = []
-    try:
-        pki = load_demo_pki(directory / "trust", given_name=liga.first_name, surname=liga.last_name,
-                            personal_code=liga.personal_code, email=liga.email)
-    except DemoPkiUnavailable as error:
-        report.notes.append(f"no demo PKI ({error.reason}): the signed erasure request is left out")
-    else:
-        text = "Lūdzu dzēst visus manus personas datus."
-        edoc = pki.signed_container({"pieprasijums.txt": text.encode()})
-        samples.append(SampleMail(
-            "signed erasure request (eParaksts .edoc)", liga.email,
-            mail((f"{liga.first_name} {liga.last_name}", liga.email), "Datu dzēšana",
-                 f"Labdien!\n\n{text} Pielikumā parakstīts pieprasījums.\n\nLīga",
-                 ("pieprasijums.edoc", "application/vnd.etsi.asic-e+zip", edoc)),
-        ))
+    pki = load_demo_pki(directory / "trust", given_name=liga.first_name, surname=liga.last_name,
+                        personal_code=liga.personal_code, email=liga.email)
+    text = "Lūdzu dzēst visus manus personas datus."
+    edoc = pki.signed_container({"pieprasijums.txt": text.encode()})
+    samples.append(SampleMail(
+        "signed erasure request (eParaksts .edoc)", liga.email,
+        mail((f"{liga.first_name} {liga.last_name}", liga.email), "Datu dzēšana",
+             f"Labdien!\n\n{text} Pielikumā parakstīts pieprasījums.\n\nLīga",
+             ("pieprasijums.edoc", "application/vnd.etsi.asic-e+zip", edoc)),
+    ))
     samples.append(SampleMail(
         "unsigned access request", janis.email,
         mail((f"{janis.first_name} {janis.last_name}", janis.email), "Personas datu pieprasījums",

@@ -19,18 +19,6 @@ from rightsdesk.demo_kit import asice
 from rightsdesk.demo_kit.pki import Issued, TestPki, build_pki, make_natural_person, write_trust_directory
 
 
-class DemoPkiUnavailable(Exception):
-    """The demo PKI cannot be built here.
-
-    No longer raised since the PKI ships with the package; kept so that callers which still
-    catch it (``rightsdesk.demo``) keep working until they drop the ``except``.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass
 class DemoPki:
     """The generated PKI and the signer of the demo's signed request."""

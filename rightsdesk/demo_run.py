@@ -12,13 +12,17 @@ from rightsdesk.bootstrap import App, build_app
 from rightsdesk.demo import (
     PRIVACY_ADDRESS,
     STAFF,
+    DemoChat,
     DemoReport,
     Say,
+    chat_page_link,
     demo_settings,
     ensure_staff,
+    prepare_chat,
     prepare_seal,
     prepare_shop,
     sample_mails,
+    send_chat_sample,
     send_samples,
     summary,
     wait_until_settled,
@@ -27,12 +31,6 @@ from rightsdesk.demo_mailbox import LOOPBACK, EmlMailbox, free_port
 from rightsdesk.serve import serve
 
 log = logging.getLogger(__name__)
-
-CHAT_NOTE = (
-    "the Telegram bot is not part of the demo yet (it is not wired into `rightsdesk serve`);"
-    " no chat request was sent"
-)
-
 
 def run_demo(directory: Path, *, http_port: int = 8080, smtp_port: int = 2525, say: Say = print) -> int:
     """Prepare ``directory``, start everything, send the samples, print the guide; returns on Ctrl+C."""
@@ -49,16 +47,20 @@ def run_demo(directory: Path, *, http_port: int = 8080, smtp_port: int = 2525, s
     if (directory / "trust").exists():
         say("  demo PKI and trusted list (trusted by this demo only): trust/")
     ports = {"http": free_port(http_port), "smtp": free_port(smtp_port), "relay": free_port(None)}
+    chat = prepare_chat(directory, port=free_port(ports["http"] + 1))
+    say("  Telegram: " + ("your bot (RIGHTSDESK_TELEGRAM__TOKEN)" if chat.stand_in is None
+                          else "a local stand-in of the Bot API with a chat page (nothing leaves this machine)"))
     settings = demo_settings(directory, http_port=ports["http"], smtp_in_port=ports["smtp"],
-                             relay_port=ports["relay"], seal=seal)
+                             relay_port=ports["relay"], seal=seal, chat=chat)
     mailbox = EmlMailbox(directory / "outbox-mail", ports["relay"])
     mailbox.start()
-    app = build_app(settings)
     try:
+        app = build_app(settings)
         report.passwords = ensure_staff(app)
         stop = threading.Event()
         guide = threading.Thread(
-            target=_send_and_guide, args=(app, ports, report, stop, directory, say), name="demo-guide", daemon=True
+            target=_send_and_guide, args=(app, ports, report, stop, directory, chat, say), name="demo-guide",
+            daemon=True,
         )
         guide.start()
         # serve() owns the app from here: it closes it when Ctrl+C stops everything.
@@ -66,30 +68,40 @@ def run_demo(directory: Path, *, http_port: int = 8080, smtp_port: int = 2525, s
         stop.set()
     finally:
         mailbox.stop()
+        chat.stop()
     say("rightsdesk demo stopped; everything it made stays in " + str(directory))
     return 0
 
 
 def _send_and_guide(app: App, ports: dict[str, int], report: DemoReport, stop: threading.Event,
-                    directory: Path, say: Say) -> None:
+                    directory: Path, chat: DemoChat, say: Say) -> None:
     try:
         send_samples(ports["smtp"], report.samples)
-        wait_until_settled(app, len(report.samples), stop)
+        expected = len(report.samples)
+        if chat.stand_in is not None:
+            if send_chat_sample(chat):
+                expected += 1
+            else:
+                report.notes.append("the bot did not answer the sample chat in time; try the chat page yourself")
+        wait_until_settled(app, expected, stop)
         if stop.is_set():
             return
-        _print_guide(app, ports, report, directory, say)
+        _print_guide(app, ports, report, directory, chat, say)
     except Exception:  # the demo keeps serving; the person sees why the samples are missing
         log.exception("the demo could not send its sample requests")
 
 
-def _print_guide(app: App, ports: dict[str, int], report: DemoReport, directory: Path, say: Say) -> None:
+def _print_guide(app: App, ports: dict[str, int], report: DemoReport, directory: Path, chat: DemoChat,
+                 say: Say) -> None:
     console = f"http://{LOOPBACK}:{ports['http']}/"
+    page = chat_page_link(chat)
     say("")
     say("Running:")
     say(f"  staff console     {console}")
     say(f"  SMTP intake       {LOOPBACK}:{ports['smtp']} (mail to {PRIVACY_ADDRESS})")
     say(f"  outgoing mail     {directory / 'outbox-mail'} (a local relay writes each reply as .eml)")
     say("  worker            retail profile, sample shop data map")
+    say(f"  Telegram bot      {'chat page ' + page if page else 'your bot in Telegram'}")
     say("")
     say("Staff logins (demo only):")
     for username, role in STAFF.items():
@@ -98,11 +110,13 @@ def _print_guide(app: App, ports: dict[str, int], report: DemoReport, directory:
     say("Sample requests e-mailed to the intake:")
     for sample in report.samples:
         say(f"  - {sample.label} from {sample.sender}")
+    if page:
+        say(f"Sample chat: Jānis asked the bot to correct his phone number ({page})")
     say("")
     say("Requests now:")
     for line in summary(app):
         say(line)
-    notes = [*report.notes, CHAT_NOTE]
+    notes = report.notes or ["none"]
     say("")
     say("Notes:")
     for note in notes:
@@ -117,6 +131,10 @@ def _print_guide(app: App, ports: dict[str, int], report: DemoReport, directory:
         f"Read the replies in {directory / 'outbox-mail'}: an acknowledgement for each request, the request"
         " for identity to janis.ozols@example.lv, the objection confirmation to anna.petrova@example.lv,"
         " and after your approval the erasure reply, which names what was kept and under which rule.",
+        *([f"Open the chat page {page}: Jānis's request waits for identity. Press"
+           " \"Kods uz e-pastu vai tālruni\"; the code goes to his e-mail on file: open the newest .eml for"
+           f" janis.ozols@example.lv in {directory / 'outbox-mail'} and type the six digits in the chat."
+           " The request moves on, and the console shows it verified by a one-time code."] if page else []),
         "Sign in as agnese in another browser to see what an agent may and may not do.",
         "Mail your own request to the intake, e.g. with `swaks --server "
         f"{LOOPBACK}:{ports['smtp']} --to {PRIVACY_ADDRESS}`.",

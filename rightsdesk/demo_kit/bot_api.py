@@ -147,8 +147,10 @@ class Call:
 
 
 class FakeBotApi:
-    def __init__(self, token: str = "123456:TEST-token") -> None:  # noqa: S107 (the stand-in's own)
+    def __init__(self, token: str = "123456:TEST-token", *, port: int = 0) -> None:  # noqa: S107 (the stand-in's own)
+        """``port`` 0: one the OS chooses (tests); the demo asks for a memorable one."""
         self._closing = False
+        self._wanted_port = port
         self.token = token
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
@@ -194,7 +196,7 @@ class FakeBotApi:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self._wanted_port))
         self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[
