@@ -132,6 +132,7 @@ def _worker_alive(worker: Worker, now: datetime, idle_seconds: float) -> bool:
 
 def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
     wanted = set(services)
+    chat = chat_intake(app, wanted)  # first: a configuration error stops us before anything starts
     stop = threading.Event()
     # Before anything starts, so that a SIGTERM at any moment ends in a clean stop.
     _stop_on_signals(stop)
@@ -161,7 +162,6 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
             threads.append(sending)
         else:
             log.warning("no [smtp_out] host configured: e-mail replies wait in the outbox")
-    chat = chat_intake(app, wanted)
     if chat is not None and "web" not in wanted:
         polling = threading.Thread(target=chat.run_until, args=(stop,), name="rightsdesk-telegram", daemon=True)
         polling.start()
