@@ -21,13 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, select
 
 from rightsdesk.bootstrap import App, build_app
 from rightsdesk.demo import shop_datamap_path
 from rightsdesk.serve import build_http_app, chat_intake
 from tests.conftest import FixedClock, make_settings
+from tests.support.browser import served as served_app
 from tests.support.oidc.provider import OidcProvider
 from tests.support.pki.authority import TestPki
 from tests.support.pki.certs import make_natural_person
@@ -89,18 +89,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve_in_thread(asgi: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    return server, thread
-
-
 def _settings(tmp_path: Path, api: FakeBotApi, provider: OidcProvider, trust: Path, port: int, **telegram: Any) -> Any:
     return make_settings(
         f"sqlite:///{tmp_path / 'rightsdesk.db'}",
@@ -140,14 +128,12 @@ def served(
         app = build_app(_settings(tmp_path, api, provider, trust_dir, port, **telegram), clock=clock)
         chat = chat_intake(app, {"web", "telegram"})
         assert chat is not None
-        server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
-        if not api.wait_for(lambda: chat.started, 15):
-            pytest.fail("the bot did not start")
         try:
-            yield Served(app, api, provider, f"http://127.0.0.1:{port}")
+            with served_app(build_http_app(app, [], chat), port=port, lifespan="on") as url:
+                if not api.wait_for(lambda: chat.started, 15):
+                    pytest.fail("the bot did not start")
+                yield Served(app, api, provider, url)
         finally:
-            server.should_exit = True
-            thread.join(timeout=15)
             app.close()
 
 
@@ -332,7 +318,6 @@ def test_without_the_web_service_the_bot_long_polls_in_a_thread_of_its_own(tmp_p
 def test_a_refused_token_turns_the_chat_off_but_the_console_keeps_serving(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = _free_port()
     with FakeBotApi() as api:
         settings = make_settings(
             f"sqlite:///{tmp_path / 'rightsdesk.db'}",
@@ -346,13 +331,11 @@ def test_a_refused_token_turns_the_chat_off_but_the_console_keeps_serving(
         app = build_app(settings)
         chat = chat_intake(app, {"web", "telegram"})
         assert chat is not None
-        server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
         try:
-            assert api.wait_for(lambda: "refused the bot token" in caplog.text, 15)
-            assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code == 200
+            with served_app(build_http_app(app, [], chat), lifespan="on") as url:
+                assert api.wait_for(lambda: "refused the bot token" in caplog.text, 15)
+                assert httpx.get(f"{url}/login", timeout=10).status_code == 200
         finally:
-            server.should_exit = True
-            thread.join(timeout=15)
             app.close()
     assert "999:revoked" not in caplog.text
 
@@ -360,7 +343,7 @@ def test_a_refused_token_turns_the_chat_off_but_the_console_keeps_serving(
 def test_an_unreachable_bot_api_is_retried_without_stopping_the_console(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port, nowhere = _free_port(), _free_port()
+    nowhere = _free_port()
     settings = make_settings(
         f"sqlite:///{tmp_path / 'rightsdesk.db'}",
         tmp_path,
@@ -369,15 +352,13 @@ def test_an_unreachable_bot_api_is_retried_without_stopping_the_console(
     app = build_app(settings)
     chat = chat_intake(app, {"web", "telegram"})
     assert chat is not None
-    server, thread = _serve_in_thread(build_http_app(app, [], chat), port)
     try:
-        deadline = time.monotonic() + 15
-        while "retrying in 2 s" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "cannot reach the Telegram Bot API" in caplog.text and "retrying in 2 s" in caplog.text
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        with served_app(build_http_app(app, [], chat), lifespan="on") as url:
+            deadline = time.monotonic() + 15
+            while "retrying in 2 s" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "cannot reach the Telegram Bot API" in caplog.text and "retrying in 2 s" in caplog.text
+            assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         app.close()
-    assert not thread.is_alive() and not chat.started
+    assert not chat.started

@@ -28,9 +28,10 @@ def skip_without_chromium() -> None:
 
 
 @contextlib.contextmanager
-def served(asgi: Any) -> Iterator[str]:
-    """``asgi`` on 127.0.0.1 at a free port (lifespan off); yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+def served(asgi: Any, *, port: int = 0, lifespan: str = "off") -> Iterator[str]:
+    """``asgi`` on 127.0.0.1 (a free port unless given); yields its base URL."""
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -47,8 +48,9 @@ def served(asgi: Any) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium(profile_dir: Path) -> Iterator[Any]:
-    """A headless Chromium WebDriver with a throw-away profile."""
+def chromium(profile_dir: Path, *, console_log: bool = False) -> Iterator[Any]:
+    """A headless Chromium WebDriver with a throw-away profile (``console_log``: keep the page's
+    console messages for ``driver.get_log("browser")``)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -67,6 +69,8 @@ def chromium(profile_dir: Path) -> Iterator[Any]:
         f"--user-data-dir={profile_dir}",
     ):
         options.add_argument(flag)
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:
