@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 
 from rightsdesk.bootstrap import App, build_app
+from rightsdesk.demo import RECIPIENT_CONTACTS
 from tests.conftest import FixedClock, make_settings
 from tests.integration.datamap.shop_databases import BACKENDS, SHOP_DATAMAP, TODAY, shop_database_url
 from workflows.adapters.connectors import sample_shop
@@ -33,16 +34,6 @@ from workflows.service_layer.worker import Worker
 
 HASH_SECRET = "test-secret-not-for-production"
 APPROVER = "staff:approver"
-RECIPIENT_CONTACTS = {
-    "omniva": "privacy@omniva.example",
-    "dpd": "privacy@dpd.example",
-    "latvijas_pasts": "privacy@pasts.example",
-    "maksekeskus": "privacy@maksekeskus.example",
-    "email_platform": "privacy@mailchimp.example",
-    "sms_platform": "privacy@messente.example",
-    "accounting_firm": "privacy@gramatvediba.example",
-    "service_centres": "privacy@serviss.example",
-}
 
 
 def qualified(persona: sample_shop.Persona, at: datetime) -> VerifiedIdentity:
