@@ -8,12 +8,18 @@ polling over HTTP on 127.0.0.1, the workflows engine on a fresh SQLite file or
 ``--chats`` simulated people. Each chat runs the whole guided request ``--rounds`` times:
 /start, choose a right, continue, answer the detail, skip the contact, submit (one
 OpenRequest: a real engine transaction with its audit events and outbox row), /status.
-After each answer a chat "thinks" for a random time (exponential, seeded per chat) with
-the mean that makes all chats together offer ``--rate`` updates/s; it never sends before
-the bot answered, so an overloaded bot shows as an achieved rate below the offered one.
-(A fixed schedule instead lets late chats catch up all at once: they fall into step and
-submit in waves, which the single SQLite writer then serves one request after another.)
-``--rate 0`` is a closed loop (every chat sends as soon as it is answered).
+Between two sends a chat "thinks" for a random time (exponential, seeded per chat) with
+the mean that makes all chats together offer ``--rate`` updates/s: each chat's pauses
+are scaled so that they add up to the same total for every chat, and a pause counts from
+the chat's previous send, not from the answer. A chat never sends before the bot answered
+and never catches up on a pause it lost waiting (no bursts), so an overloaded bot shows
+as an achieved rate below the offered one. (A fixed schedule instead lets late chats
+catch up all at once: they fall into step and submit in waves, which the single SQLite
+writer then serves one request after another.) Unscaled pauses counted from the answer,
+as before, made the run as long as the slowest chat's random sum: 23.4 s for 4,200
+updates with the defaults even for an infinitely fast bot, so "179.6 updates/s" was the
+most the bench could ever report. ``--rate 0`` is a closed loop (every chat sends as
+soon as it is answered).
 
 Latency: from the moment the stand-in queues an update to the first call the bot makes
 for that chat (sendMessage or editMessageReplyMarkup), both seen by the child's clock.
@@ -94,8 +100,17 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
         waiting[chat_id] = future
         return await asyncio.wait_for(future, timeout=60)
 
-    async def one_chat(chat_id: int, offset: float) -> None:
+    steps = rounds * len(script)
+
+    def pauses(chat_id: int) -> list[float]:
+        """Random pauses between the chat's sends that add up to ``(steps - 1) × interval``."""
         think = random.Random(chat_id)  # seeded: runs are comparable
+        drawn = [think.expovariate(1.0) for _ in range(steps - 1)] or [1.0]
+        scale = interval * (steps - 1) / sum(drawn)
+        return [d * scale for d in drawn] + [0.0]
+
+    async def one_chat(chat_id: int, offset: float) -> None:
+        pause = iter(pauses(chat_id))
         await asyncio.sleep(offset)
         for _ in range(rounds):
             for kind, payload in script:
@@ -110,8 +125,9 @@ async def _telegram_side(conn: Connection, chats: int, rounds: int, rate: float,
                 by_step[payload].append(latency)
                 if payload in TWO_ANSWERS:
                     await answer(chat_id)
-                if interval:  # a person reads and thinks before the next tap
-                    await asyncio.sleep(think.expovariate(1 / interval))
+                wait = next(pause) - (time.perf_counter() - sent_at)
+                if interval and wait > 0:  # a person reads and thinks before the next tap
+                    await asyncio.sleep(wait)
 
     started = time.perf_counter()
     await asyncio.gather(*(one_chat(FIRST_CHAT + n, interval * n / chats) for n in range(chats)))

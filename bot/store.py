@@ -20,6 +20,35 @@ from workflows.adapters.orm import requests
 
 _CLOSED_STATES = ("completed", "refused", "withdrawn")
 
+# The writer's statements, built once with their values as parameters: SQLAlchemy reuses
+# the compiled SQL instead of coercing values and hashing a new cache key on every call
+# (these run in the single writer thread, where every millisecond queues the next update).
+_KNOWN_CHATS = select(bot_conversations.c.chat_id).where(
+    bot_conversations.c.chat_id.in_(bindparam("chat_ids", expanding=True))
+)
+_UPDATE_CONVERSATION = (
+    update(bot_conversations)
+    .where(bot_conversations.c.chat_id == bindparam("key"))
+    .values(data=bindparam("data"), updated_at=bindparam("updated_at"))
+)
+_INSERT_CONVERSATION = insert(bot_conversations)
+_REQUEST_BY_REFERENCE = select(requests.c.id, requests.c.state).where(requests.c.reference == bindparam("reference"))
+_INSERT_CHAT_REQUEST = insert(bot_chat_requests)
+_CHAT_REQUESTS = (
+    select(
+        requests.c.reference,
+        requests.c.rights,
+        requests.c.state,
+        requests.c.effective_due_on,
+        requests.c.received_at,
+        requests.c.closed_at,
+    )
+    .select_from(bot_chat_requests)
+    .join(requests, requests.c.id == bot_chat_requests.c.request_id)
+    .where(bot_chat_requests.c.chat_id == bindparam("chat_id"))
+)
+_CHAT_REQUEST = _CHAT_REQUESTS.where(bot_chat_requests.c.reference == bindparam("reference"))
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
@@ -98,22 +127,13 @@ class BotStore:
         if not batch:
             return
         with self._writing(connection) as connection:
-            known = set(
-                connection.execute(
-                    select(bot_conversations.c.chat_id).where(bot_conversations.c.chat_id.in_(list(batch)))
-                ).scalars()
-            )
+            known = set(connection.execute(_KNOWN_CHATS, {"chat_ids": list(batch)}).scalars())
             changed = [{"key": k, "data": dict(v), "updated_at": now} for k, v in batch.items() if k in known]
             added = [{"chat_id": k, "data": dict(v), "updated_at": now} for k, v in batch.items() if k not in known]
             if changed:
-                connection.execute(
-                    update(bot_conversations)
-                    .where(bot_conversations.c.chat_id == bindparam("key"))
-                    .values(data=bindparam("data"), updated_at=bindparam("updated_at")),
-                    changed,
-                )
+                connection.execute(_UPDATE_CONVERSATION, changed)
             if added:
-                connection.execute(insert(bot_conversations), added)
+                connection.execute(_INSERT_CONVERSATION, added)
 
     def drop_conversation(self, chat_id: int, *, connection: Connection | None = None) -> None:
         with self._writing(connection) as connection:
@@ -125,13 +145,16 @@ class BotStore:
     ) -> None:
         """Remember that ``chat_id`` made ``reference``, as of the state it is in now."""
         with self._writing(connection) as connection:
-            row = connection.execute(
-                select(requests.c.id, requests.c.state).where(requests.c.reference == reference)
-            ).one()
+            row = connection.execute(_REQUEST_BY_REFERENCE, {"reference": reference}).one()
             connection.execute(
-                insert(bot_chat_requests).values(
-                    request_id=row.id, chat_id=chat_id, reference=reference, notified_state=row.state, notified_at=now
-                )
+                _INSERT_CHAT_REQUEST,
+                {
+                    "request_id": row.id,
+                    "chat_id": chat_id,
+                    "reference": reference,
+                    "notified_state": row.state,
+                    "notified_at": now,
+                },
             )
 
     def chat_requests(self, chat_id: int, *, limit: int = 20) -> list[ChatRequest]:
@@ -147,26 +170,16 @@ class BotStore:
     def _chat_requests(
         self, chat_id: int, *, reference: str | None = None, connection: Connection | None = None
     ) -> list[ChatRequest]:
-        query = (
-            select(
-                requests.c.reference,
-                requests.c.rights,
-                requests.c.state,
-                requests.c.effective_due_on,
-                requests.c.received_at,
-                requests.c.closed_at,
-            )
-            .select_from(bot_chat_requests)
-            .join(requests, requests.c.id == bot_chat_requests.c.request_id)
-            .where(bot_chat_requests.c.chat_id == chat_id)
+        query, params = (
+            (_CHAT_REQUESTS, {"chat_id": chat_id})
+            if reference is None
+            else (_CHAT_REQUEST, {"chat_id": chat_id, "reference": reference})
         )
-        if reference is not None:
-            query = query.where(bot_chat_requests.c.reference == reference)
         if connection is not None:
-            rows = sorted(connection.execute(query), key=lambda r: r.received_at, reverse=True)
+            rows = sorted(connection.execute(query, params), key=lambda r: r.received_at, reverse=True)
         else:
             with self._reader.connect() as own:
-                rows = sorted(own.execute(query), key=lambda r: r.received_at, reverse=True)
+                rows = sorted(own.execute(query, params), key=lambda r: r.received_at, reverse=True)
         return [
             ChatRequest(
                 reference=r.reference,

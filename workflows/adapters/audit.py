@@ -28,12 +28,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from workflows.adapters.orm import audit_head, events
 from workflows.domain.events import Event, EventType
 
 GENESIS_HASH = "0" * 64
+# Built once, values passed as parameters: SQLAlchemy reuses the compiled statements
+# instead of coercing each value and hashing a fresh cache key per event.
+_INSERT_EVENT = insert(events).returning(events.c.seq)
+_LOCK_HEADS = (
+    select(audit_head.c.id, audit_head.c.last_seq, audit_head.c.last_hash, audit_head.c.last_event)
+    .where(audit_head.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(audit_head.c.id)
+    .with_for_update()
+)
+_SET_HEAD = update(audit_head).where(audit_head.c.id == bindparam("w_id"))
 CHAINS = 16
 """Number of chains; the initial migration creates their heads. Changing it is safe:
 each chain verifies on its own, and a case simply continues in its new chain."""
@@ -87,12 +97,7 @@ def append(connection: Connection, new_events: Sequence[Event], *, recorded_at: 
     # Lock heads in ascending order: two transactions never wait on each other in a cycle.
     heads = {
         int(row.id): (int(row.last_seq), str(row.last_hash), int(row.last_event))
-        for row in connection.execute(
-            select(audit_head.c.id, audit_head.c.last_seq, audit_head.c.last_hash, audit_head.c.last_event)
-            .where(audit_head.c.id.in_(sorted(by_chain)))
-            .order_by(audit_head.c.id)
-            .with_for_update()
-        )
+        for row in connection.execute(_LOCK_HEADS, {"ids": sorted(by_chain)})
     }
     for chain in sorted(by_chain):
         if chain not in heads:
@@ -129,14 +134,10 @@ def append(connection: Connection, new_events: Sequence[Event], *, recorded_at: 
         # One row at a time: the global seq grows with the position, and each row names
         # the seq of the one before it.
         for row in rows:
-            inserted = connection.execute(
-                insert(events).values(prev_seq=prev_seq or None, **row).returning(events.c.seq)
-            )
+            inserted = connection.execute(_INSERT_EVENT, {"prev_seq": prev_seq or None, **row})
             prev_seq = int(inserted.scalar_one())
         connection.execute(
-            update(audit_head)
-            .where(audit_head.c.id == chain)
-            .values(last_seq=position, last_hash=prev_hash, last_event=prev_seq)
+            _SET_HEAD, {"w_id": chain, "last_seq": position, "last_hash": prev_hash, "last_event": prev_seq}
         )
 
 

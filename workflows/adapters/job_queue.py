@@ -43,6 +43,14 @@ class Job:
     max_attempts: int
 
 
+# Built once, values as parameters: the compiled statement is reused.
+_ENQUEUE = {
+    "postgresql": postgresql.insert(jobs).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(jobs).on_conflict_do_nothing(),
+}
+_ENQUEUE_OTHER = jobs.insert().prefix_with("IGNORE")
+
+
 def enqueue(
     connection: Connection,
     kind: str,
@@ -64,13 +72,7 @@ def enqueue(
         "dedupe_key": dedupe_key,
         "created_at": now,
     }
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.execute(postgresql.insert(jobs).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        connection.execute(sqlite.insert(jobs).values(values).on_conflict_do_nothing())
-    else:
-        connection.execute(jobs.insert().prefix_with("IGNORE").values(values))
+    connection.execute(_ENQUEUE.get(connection.dialect.name, _ENQUEUE_OTHER), values)
 
 
 def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:

@@ -42,25 +42,30 @@ class OutboxItem:
     attachments: tuple[Attachment, ...] = ()
 
 
+_INSERT = insert(outbox)
+"""Built once, values as parameters: the compiled statement is reused."""
+
+
 def add(connection: Connection, *, item_id: str, message: Message, recipient: str, now: datetime) -> None:
     connection.execute(
-        insert(outbox).values(
-            id=item_id,
-            request_id=message.request_id,
-            message_id=message.id,
-            channel=str(message.channel),
-            recipient=recipient,
-            kind=message.kind or "message",
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            headers=dict(message.headers),
-            attachments=[a.to_json() for a in message.attachments] or None,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        _INSERT,
+        {
+            "id": item_id,
+            "request_id": message.request_id,
+            "message_id": message.id,
+            "channel": str(message.channel),
+            "recipient": recipient,
+            "kind": message.kind or "message",
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+            "headers": dict(message.headers),
+            "attachments": [a.to_json() for a in message.attachments] or None,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
 
 
