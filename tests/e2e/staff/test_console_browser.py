@@ -20,8 +20,6 @@ from tests.integration.staff.conftest import PASSWORD, PERSONAS, fast_passwords,
 from tests.support.browser import chromium, screenshot, served, sign_in, skip_without_chromium
 from workflows.adapters.connectors import sample_shop
 from workflows.domain.actions import ActionKind
-from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
-from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
 
 LIGA = sample_shop.LIGA
@@ -99,29 +97,8 @@ def _liga_asks_to_be_erased_and_the_planner_plans_it(app: App, clock: FixedClock
     """Līga Bērziņa signed her erasure request 40 days ago; the worker's planner read the shop
     through the data map and queued the erasure it found for approval."""
     clock.advance(days=-40)
-    now = clock.now()
-    name = f"{LIGA.first_name} {LIGA.last_name}"
-    reference = str(
-        app.engine.handle(
-            c.OpenRequest(
-                channel=Channel.EMAIL,
-                rights=frozenset({Right.ERASURE}),
-                language=Language.LV,
-                claimed=ClaimedIdentity(name=name, email=LIGA.email),
-                received_at=now,
-                evidence=VerifiedIdentity(
-                    method=VerificationMethod.QUALIFIED_SIGNATURE,
-                    verified_at=now,
-                    evidence_ref="sha256:test",
-                    name=name,
-                    personal_code=LIGA.personal_code,
-                    email=LIGA.email,
-                ),
-                evidence_summary={"indication": "TOTAL_PASSED", "qualification": "QESig", "signer": name},
-                incoming_subject="Datu dzēšana",
-                incoming_text="Lūdzu dzēst visus manus personas datus.",
-            )
-        )
+    reference = open_erasure_request(
+        app, name=f"{LIGA.first_name} {LIGA.last_name}", email=LIGA.email, personal_code=LIGA.personal_code
     )
     app.worker("planner").run_once()
     clock.advance(days=40)

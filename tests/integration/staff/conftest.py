@@ -74,7 +74,13 @@ def console(app: App) -> Iterator[ConsoleWorld]:
         yield ConsoleWorld(app, accounts, client)
 
 
-def open_erasure_request(app: App, *, name: str = "Verified Customer") -> str:
+def open_erasure_request(
+    app: App,
+    *,
+    name: str = "Verified Customer",
+    email: str = "customer@example.lv",
+    personal_code: str | None = None,
+) -> str:
     """A verified customer's erasure request (a QES on the e-mail), in progress."""
     now = app.engine.clock.now()
     return str(
@@ -83,14 +89,15 @@ def open_erasure_request(app: App, *, name: str = "Verified Customer") -> str:
                 channel=Channel.EMAIL,
                 rights=frozenset({Right.ERASURE}),
                 language=Language.LV,
-                claimed=ClaimedIdentity(name=name, email="customer@example.lv"),
+                claimed=ClaimedIdentity(name=name, email=email),
                 received_at=now,
                 evidence=VerifiedIdentity(
                     method=VerificationMethod.QUALIFIED_SIGNATURE,
                     verified_at=now,
                     evidence_ref="sha256:test",
                     name=name,
-                    email="customer@example.lv",
+                    personal_code=personal_code,
+                    email=email,
                 ),
                 evidence_summary={"indication": "TOTAL_PASSED", "qualification": "QESig", "signer": name},
                 incoming_subject="Dzēst manus datus",
