@@ -82,6 +82,16 @@ class Served:
         self.api.press(CHAT, "s:ok")
         self.wait_for_messages(6)
 
+    def log_in_with_eid(self, claims: dict[str, str]) -> dict[str, str]:
+        """Register an access request, press the eID button, follow the chat's link to the
+        provider as the person with ``claims``; the callback's query parameters."""
+        self.register("access", None)
+        self.api.press(CHAT, f"v:eid:{REFERENCE}")
+        link = re.search(r"https?://\S+", self.wait_for_messages(7)[6])
+        assert link is not None, "no login link in the chat"
+        self.provider.login_as(claims)
+        return self.provider.authorize(link.group(0))
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -161,14 +171,9 @@ def test_liga_verifies_a_rectification_with_a_code_sent_to_her_email_on_file(ser
 
 
 def test_liga_verifies_an_access_request_by_eid_login_through_the_served_callback(served: Served) -> None:
-    served.register("access", None)
-    served.api.press(CHAT, f"v:eid:{REFERENCE}")
-    link = re.search(r"https?://\S+", served.wait_for_messages(7)[6])
-    assert link is not None, "no login link in the chat"
-    served.provider.login_as(
+    params = served.log_in_with_eid(
         {"sub": "LV-liga", "name": f"{LIGA.first_name} {LIGA.last_name}", "serialNumber": f"PNOLV-{LIGA.personal_code}"}
     )
-    params = served.provider.authorize(link.group(0))
 
     page = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
 
@@ -178,12 +183,7 @@ def test_liga_verifies_an_access_request_by_eid_login_through_the_served_callbac
 
 
 def test_the_same_login_link_cannot_be_used_twice(served: Served) -> None:
-    served.register("access", None)
-    served.api.press(CHAT, f"v:eid:{REFERENCE}")
-    link = re.search(r"https?://\S+", served.wait_for_messages(7)[6])
-    assert link is not None
-    served.provider.login_as({"sub": "LV-liga", "serialNumber": f"PNOLV-{LIGA.personal_code}"})
-    params = served.provider.authorize(link.group(0))
+    params = served.log_in_with_eid({"sub": "LV-liga", "serialNumber": f"PNOLV-{LIGA.personal_code}"})
     assert httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15).status_code == 200
 
     replay = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
