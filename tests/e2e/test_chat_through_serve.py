@@ -61,6 +61,12 @@ class Served:
             pytest.fail(f"the bot said {len(self.api.sent(CHAT))} things, expected {count}: {self.said()}")
         return self.said()
 
+    def wait_to_be_told(self, text: str, *, after: int, timeout: float = 15.0) -> None:
+        """Wait until the bot says ``text`` after its first ``after`` messages. By text, not by
+        count: the worker may deliver the request's own reply to the chat in between."""
+        if not self.api.wait_for(lambda: text in self.said()[after:], timeout):
+            pytest.fail(f"the bot never said {text!r}; it said: {self.said()[after:]}")
+
     def request_row(self) -> Any:
         with self.app.reader.connect() as connection:
             return connection.execute(select(requests).where(requests.c.reference == REFERENCE)).one()
@@ -165,7 +171,7 @@ def test_liga_verifies_a_rectification_with_a_code_sent_to_her_email_on_file(ser
     served.wait_for_messages(7)
     served.api.send_text(CHAT, _code_emailed_to_liga(served.app))
 
-    assert "Paldies, Jūsu identitāte ir apstiprināta." in served.wait_for_messages(8)[7:]
+    served.wait_to_be_told("Paldies, Jūsu identitāte ir apstiprināta.", after=7)
     row = served.request_row()
     assert (row.state, row.verified_method) == ("in_progress", "one_time_code")
 
@@ -210,7 +216,7 @@ def test_liga_verifies_an_erasure_with_her_signed_edoc_uploaded_in_the_chat(
     served.wait_for_messages(7)
     served.api.send_document(CHAT, edoc, "pieprasijums.edoc")
 
-    assert "Paldies, Jūsu identitāte ir apstiprināta." in served.wait_for_messages(8)[7:]
+    served.wait_to_be_told("Paldies, Jūsu identitāte ir apstiprināta.", after=7)
     row = served.request_row()
     assert (row.state, row.verified_method) == ("in_progress", "qualified_signature")
 
@@ -230,14 +236,13 @@ def test_the_served_bot_tells_the_chat_when_staff_move_its_request_on(served: Se
     served.api.press(CHAT, f"v:otc:{REFERENCE}")
     served.wait_for_messages(7)
     served.api.send_text(CHAT, _code_emailed_to_liga(served.app))
-    served.wait_for_messages(8)
+    served.wait_to_be_told("Paldies, Jūsu identitāte ir apstiprināta.", after=7)
     before = len(served.said())
 
     served.app.engine.handle(c.CompleteRequest(REFERENCE, actor="staff:agnese", note="address corrected"))
 
     # The notifier of the served bot (every two seconds) says so without anyone asking.
-    said = served.wait_for_messages(before + 1, timeout=20)
-    assert any(REFERENCE in text for text in said[before:])
+    served.wait_to_be_told(f"Pieprasījums {REFERENCE}: izpildīts.", after=before, timeout=20)
 
 
 @pytest.mark.parametrize("served", [{"mode": "webhook", "webhook_secret": WEBHOOK_SECRET}], indirect=True)
