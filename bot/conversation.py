@@ -307,6 +307,7 @@ async def _register(update: Update, context: Context, chat_id: int, current: dic
         incoming_subject="Telegram",
         incoming_text="\n".join(_summary_lines(lang, current)),
         incoming_external_id=f"telegram:{chat_id}:{message.message_id}" if message else None,
+        identity_asked_in_conversation=True,  # offer_verification, right below
     )
 
     tier = svc.engine.required_tier(rights)

@@ -32,6 +32,11 @@ class OpenRequest:
     """The proof offered with the request did not verify: the one reply says why and how else
     to verify (instead of a plain ``identity_verification_needed``)."""
     verification_detail: str | None = None
+    identity_asked_in_conversation: bool = False
+    """The channel asks for identity itself, at once (the chat bot's verification buttons):
+    no identity letter is queued, which would reach the chat after the person had already
+    chosen a route, or even verified. The request's log still records that identity was
+    asked for (Art. 12(6))."""
     actor: str = "customer"
     incoming_subject: str = ""
     incoming_text: str = ""

@@ -82,7 +82,9 @@ def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
                 )
         else:
             facts = AcknowledgementFacts(summarise(request))
-        _queue_reply(uow, engine, request, facts)
+        asked_already = cmd.identity_asked_in_conversation and isinstance(facts, IdentityVerificationFacts)
+        if not asked_already:
+            _queue_reply(uow, engine, request, facts)
         _queue_planning(uow, request)
         uow.commit()
     return reference

@@ -4,6 +4,7 @@ a user who blocked the bot, and a restart in the middle of a conversation."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +12,12 @@ from sqlalchemy import select
 from rightsdesk.bootstrap import App
 from tests.support.telegram.bot_api import FakeBotApi
 from tests.support.telegram.harness import run, running_bot, texts_of
+from tests.unit.workflows.reply_fact_examples import request_summary
 from workflows.adapters.bot_tables import bot_blocked_chats
 from workflows.adapters.orm import outbox, requests
+from workflows.domain.replies import IdentityVerificationFacts
+from workflows.domain.rights import Right
+from workflows.service_layer import commands as c
 
 CUSTOMER = 5551001
 IMPOSTOR = 5551002  # someone who floods the bot
@@ -90,7 +95,10 @@ def test_blocked_user_is_no_longer_notified_and_the_request_goes_on(app: App, ap
         async with running_bot(app, api) as runner:
             await _register_erasure(api, CUSTOMER)
             api.blocked.add(CUSTOMER)
-            await runner.notifier.run_once()  # the acknowledgement: 403 Forbidden
+            # Staff remind her to verify; the reminder goes to the chat: 403 Forbidden.
+            reminder = IdentityVerificationFacts(replace(request_summary(Right.ERASURE), reference="DSR-2026-000001"))
+            app.engine.handle(c.SendReply("DSR-2026-000001", reminder, actor="staff:agnese"))
+            await runner.notifier.run_once()
             await runner.notifier.run_once()
 
     run(scenario())

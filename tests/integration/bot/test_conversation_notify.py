@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -18,7 +19,10 @@ from bot.services import VerificationHooks, hooks_from_routes
 from rightsdesk.bootstrap import App
 from tests.support.telegram.bot_api import FakeBotApi
 from tests.support.telegram.harness import last_buttons, run, running_bot, texts_of
+from tests.unit.workflows.reply_fact_examples import request_summary
 from workflows.adapters.orm import outbox, requests
+from workflows.domain.replies import IdentityVerificationFacts
+from workflows.domain.rights import Right
 from workflows.service_layer import commands as c
 
 CUSTOMER = 5552001
@@ -44,10 +48,30 @@ async def _register_rectification(api: FakeBotApi, chat_id: int) -> None:
     await api.wait_for_messages(chat_id, 6)
 
 
-def test_acknowledgement_in_the_outbox_is_sent_to_the_chat_and_marked_sent(app: App, api: FakeBotApi) -> None:
+def test_the_bot_asks_for_identity_itself_so_no_identity_letter_follows_in_the_chat(app: App, api: FakeBotApi) -> None:
+    """The chat shows the verification buttons at once; the engine's identity letter would
+    arrive after Līga had chosen a route, or even verified, and read as if she had not."""
+
     async def scenario() -> int:
         async with running_bot(app, api) as runner:
             await _register_rectification(api, CUSTOMER)
+            return await runner.notifier.run_once()
+
+    assert run(scenario()) == 0
+    assert not any("Lūdzam apstiprināt Jūsu identitāti" in text for text in texts_of(api, CUSTOMER))
+    with app.database.connect() as connection:
+        assert connection.execute(select(outbox.c.id)).all() == []
+        assert connection.execute(select(requests.c.state)).scalar_one() == "awaiting_identity"
+
+
+def test_a_staff_reply_in_the_outbox_is_sent_to_the_chat_and_marked_sent(app: App, api: FakeBotApi) -> None:
+    async def scenario() -> int:
+        async with running_bot(app, api) as runner:
+            await _register_rectification(api, CUSTOMER)
+            reminder = IdentityVerificationFacts(
+                replace(request_summary(Right.RECTIFICATION), reference="DSR-2026-000001")
+            )
+            app.engine.handle(c.SendReply("DSR-2026-000001", reminder, actor="staff:agnese"))
             return await runner.notifier.run_once()
 
     assert run(scenario()) == 1

@@ -34,7 +34,7 @@ from workflows.domain.errors import ExtensionNotAllowed, FourEyesViolation, Ille
 from workflows.domain.events import EventType
 from workflows.domain.identity import ClaimedIdentity
 from workflows.domain.replies import ExtensionReason, RefusalReason
-from workflows.domain.rights import Right
+from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
 
 LATVIAN_LETTERS = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
@@ -56,6 +56,24 @@ def test_unsigned_access_request_queues_one_latvian_identity_reply(desk: Desk) -
     assert reply.recipient == VERIFIED_CUSTOMER.email
     assert reference in reply.subject
     assert LATVIAN_LETTERS & set(reply.text)
+
+
+def test_a_chat_that_asks_for_identity_itself_gets_no_identity_letter_but_the_ask_is_logged(desk: Desk) -> None:
+    # The bot shows Līga the verification routes at once (bot.conversation); a letter after it
+    # would reach her chat once she had chosen a route, or even verified.
+    reference = desk.app.engine.handle(
+        c.OpenRequest(
+            channel=Channel.TELEGRAM,
+            rights=frozenset({Right.ACCESS}),
+            language=Language.LV,
+            claimed=ClaimedIdentity(chat_id="20000001"),
+            received_at=desk.app.engine.clock.now(),
+            identity_asked_in_conversation=True,
+        )
+    )
+    assert desk.state(reference) == "awaiting_identity"
+    assert desk.outbox() == []
+    assert [e.type for e in desk.events(type_=EventType.IDENTITY_REQUESTED)] == ["IdentityRequested"]
 
 
 def test_reply_is_committed_with_the_request_and_its_events(desk: Desk) -> None:
