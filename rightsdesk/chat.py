@@ -199,7 +199,10 @@ class ChatIntake:
             if application.running:
                 await application.stop()
             await application.shutdown()
-        services: BotServices = application.bot_data[SERVICES_KEY]
+        await self._close_http_clients()
+
+    async def _close_http_clients(self) -> None:
+        services: BotServices = self.runner.application.bot_data[SERVICES_KEY]
         for client in services.http:  # PTB skips them when the bot never finished initialising
             with contextlib.suppress(Exception):
                 await client.shutdown()
@@ -220,7 +223,13 @@ class ChatIntake:
         try:
             yield self
         finally:
-            await self.stop()
+            try:
+                await self.stop()
+            except asyncio.CancelledError:
+                # Stopping was cut short (the loop is closing): at least close the Bot API
+                # connections, which would otherwise be reported as leaked at exit.
+                await self._close_http_clients()
+                raise
 
     def run_until(self, stop: threading.Event) -> None:
         """Long polling in a thread of its own (when this process serves no HTTP)."""

@@ -112,8 +112,14 @@ def build_http_app(app: App, workers: list[Worker], chat: ChatIntake | None = No
         if chat is None:
             yield
             return
-        async with chat.running():
-            yield
+        try:
+            async with chat.running():
+                yield
+        except asyncio.CancelledError:
+            # A second Ctrl+C: uvicorn leaves at once and the event loop cancels this
+            # shutdown midway. The bot answers an update only after its conversation state
+            # is committed (bot.writer), so one line says it instead of a traceback.
+            log.warning("stopped at once: the chat intake did not finish its shutdown")
 
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -9,6 +9,7 @@ file), who chats in Latvian and verifies herself by each route in turn.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
+from bot.services import SERVICES_KEY
 from rightsdesk.bootstrap import App, build_app
 from rightsdesk.demo import shop_datamap_path
 from rightsdesk.serve import build_http_app, chat_intake
@@ -367,3 +369,43 @@ def test_an_unreachable_bot_api_is_retried_without_stopping_the_console(
     finally:
         app.close()
     assert not chat.started
+
+
+def test_a_second_ctrl_c_cuts_the_bots_shutdown_short_with_one_warning_and_no_leaked_connection(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator presses Ctrl+C twice: uvicorn leaves at once and the event loop cancels
+    the lifespan while the bot is still stopping. One warning, no traceback, and the Bot API
+    connections are closed rather than reported as leaked at exit."""
+    with FakeBotApi() as api:
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+            tmp_path,
+            telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
+        )
+        app = build_app(settings)
+        chat = chat_intake(app, {"web", "telegram"})
+        assert chat is not None
+        http_app = build_http_app(app, [], chat)
+
+        async def serve_until_cancelled() -> None:
+            async with http_app.router.lifespan_context(http_app):
+                await asyncio.Event().wait()
+
+        async def scenario() -> None:
+            lifespan = asyncio.create_task(serve_until_cancelled())
+            while not chat.started:
+                await asyncio.sleep(0.05)
+            lifespan.cancel()  # the first Ctrl+C: a graceful stop begins (it waits for a long poll)
+            await asyncio.sleep(0.05)
+            lifespan.cancel()  # the second: the loop cancels the stop midway
+            await lifespan
+
+        try:
+            asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+        finally:
+            app.close()
+    services = chat.runner.application.bot_data[SERVICES_KEY]
+    assert "stopped at once: the chat intake did not finish its shutdown" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert services.http and all(client._session is None for client in services.http)
