@@ -49,6 +49,10 @@ def _sqlite_engine(url: str, *, echo: bool, read_only: bool, **kwargs: Any) -> E
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # SQLite's own lower() folds only A-Z, so a search for "šteins" missed "Šteins" and
+        # "ēriks" missed "Ēriks" (Latvian names often start with Š, Ž, Ē, Ķ…). Python's
+        # lower() folds every letter, as PostgreSQL's and MariaDB's LOWER() do.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
@@ -57,3 +61,7 @@ def _sqlite_engine(url: str, *, echo: bool, read_only: bool, **kwargs: Any) -> E
         connection.exec_driver_sql(begin)
 
     return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value

@@ -25,3 +25,13 @@ def test_search_by_email_finds_the_request(app: App) -> None:
         RequestFilter(text="Customer@Example.lv"), riga_date(app.engine.clock.now())
     )
     assert ([row.reference for row, _ in rows], more) == ([reference], False)
+
+
+def test_search_by_part_of_a_name_ignores_the_case_of_latvian_letters(app: App) -> None:
+    # Ēriks Šteins asked at a shop; the assistant types his surname however it comes.
+    reference = open_erasure_request(app, name="Ēriks Šteins", email="eriks.steins@example.lv")
+    queries = ConsoleQueries(app.reader)
+    today = riga_date(app.engine.clock.now())
+    for typed in ("šteins", "ŠTEINS", "ēriks š", "Ēriks"):
+        rows, _ = queries.list_requests(RequestFilter(text=typed), today)
+        assert [row.reference for row, _ in rows] == [reference], typed
