@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, select
 
 from bot.services import SERVICES_KEY
 from rightsdesk.bootstrap import App, build_app
+from rightsdesk.chat import ChatIntake
 from rightsdesk.demo import shop_datamap_path
 from rightsdesk.serve import build_http_app, chat_intake
 from tests.conftest import FixedClock, make_settings
@@ -118,6 +119,19 @@ def _settings(tmp_path: Path, api: FakeBotApi, provider: OidcProvider, trust: Pa
         identity={"secret": IDENTITY_SECRET},
         oidc={"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret},
     )
+
+
+def _bare_chat(tmp_path: Path, api: FakeBotApi, services: set[str]) -> tuple[App, ChatIntake]:
+    """An app with only the bot configured (no shop, no eID) and its chat intake."""
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+        tmp_path,
+        telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
+    )
+    app = build_app(settings)
+    chat = chat_intake(app, services)
+    assert chat is not None
+    return app, chat
 
 
 @pytest.fixture
@@ -302,14 +316,7 @@ def test_webhook_mode_without_the_web_service_is_a_configuration_error(tmp_path:
 def test_without_the_web_service_the_bot_long_polls_in_a_thread_of_its_own(tmp_path: Path) -> None:
     stop = threading.Event()
     with FakeBotApi() as api:
-        settings = make_settings(
-            f"sqlite:///{tmp_path / 'rightsdesk.db'}",
-            tmp_path,
-            telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
-        )
-        app = build_app(settings)
-        chat = chat_intake(app, {"worker", "telegram"})
-        assert chat is not None
+        app, chat = _bare_chat(tmp_path, api, {"worker", "telegram"})
         thread = threading.Thread(target=chat.run_until, args=(stop,), daemon=True)
         thread.start()
         try:
@@ -378,14 +385,7 @@ def test_a_second_ctrl_c_cuts_the_bots_shutdown_short_with_one_warning_and_no_le
     the lifespan while the bot is still stopping. One warning, no traceback, and the Bot API
     connections are closed rather than reported as leaked at exit."""
     with FakeBotApi() as api:
-        settings = make_settings(
-            f"sqlite:///{tmp_path / 'rightsdesk.db'}",
-            tmp_path,
-            telegram={"token": api.token, "base_url": api.base_url, "base_file_url": api.base_file_url},
-        )
-        app = build_app(settings)
-        chat = chat_intake(app, {"web", "telegram"})
-        assert chat is not None
+        app, chat = _bare_chat(tmp_path, api, {"web", "telegram"})
         http_app = build_http_app(app, [], chat)
 
         async def serve_until_cancelled() -> None:
