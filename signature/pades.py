@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 _FMT = SignatureFormat.PADES
 _MAX_PDF_BYTES = 64 * 1024 * 1024
+MAX_PDF_SIGNATURES = 20
+"""Signatures plus document time-stamps; real signed PDFs carry a few."""
 
 
 def _open(data: bytes) -> Any:
@@ -201,6 +203,14 @@ def validate_pdf(data: bytes, *, store: Any, at: datetime | None = None, online:
         signatures = list(reader.embedded_regular_signatures)
     except Exception as exc:  # malformed AcroForm / signature fields
         raise UnusableInput("PDF signature fields cannot be read", format_hint="pdf") from exc
+    timestamps = len(reader.embedded_timestamp_signatures)
+    if len(signatures) + timestamps > MAX_PDF_SIGNATURES:
+        # Refused before any cryptography: each signature costs a path build and revocation checks.
+        raise UnusableInput(
+            f"the PDF holds {len(signatures) + timestamps} signatures and time-stamps"
+            f" (at most {MAX_PDF_SIGNATURES} are validated)",
+            format_hint="pdf",
+        )
     material = _revocation_material(reader)
     reports = tuple(
         _validate_signature(sig, store, at=at, online=online, material=material, validated_at=validated_at,

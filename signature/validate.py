@@ -17,7 +17,10 @@ from .asic import is_zip, read_asic
 from .errors import UnsupportedFormat, UnusableInput
 from .report import ValidationReport
 from .trust import TrustStore
-from .xades import validate_xades_document
+from .xades import parse_signature_document, validate_parsed_document
+
+MAX_SIGNATURES = 20
+"""A sane ceiling: real containers carry one to a few signatures."""
 
 _MIME_HEADER_RE = re.compile(
     rb"^(MIME-Version|Content-Type|From|To|Subject|Received|Return-Path|Message-ID|Date|Delivered-To|DKIM-Signature):",
@@ -62,26 +65,37 @@ def validate_asic(
     online: bool = False,
     source: str = "container.asice",
 ) -> ValidationReport:
-    """Validate every signature of an ASiC-E / EDOC 2.0 container (EN 319 162-1)."""
+    """Validate every signature of an ASiC-E / EDOC 2.0 container (EN 319 162-1).
+
+    A data file counts as signed only when a signature that PASSED covers it: a failed or
+    indeterminate signature proves nothing about the files it references, so a forged
+    second signature cannot make an added file look covered (EN 319 102-1 clause 5.1.3:
+    only a TOTAL-PASSED signature binds its signed data objects). More than
+    :data:`MAX_SIGNATURES` signatures are refused after parsing and before any
+    cryptography, so a container cannot make one validation run for minutes.
+    """
     container = read_asic(data)
     when = at or datetime.now(UTC)
-    reports = []
-    for name, document in container.signature_documents.items():
-        reports.extend(
-            validate_xades_document(
-                document,
-                data_files=container.data_files,
-                store=store,
-                at=when,
-                online=online,
-                document_name=name,
-            )
+    documents = [
+        parse_signature_document(document, document_name=name)
+        for name, document in container.signature_documents.items()
+    ]
+    count = sum(len(d.signatures) for d in documents)
+    if count > MAX_SIGNATURES:
+        raise UnusableInput(
+            f"the container holds {count} signatures (at most {MAX_SIGNATURES} are validated)",
+            format_hint="asic",
         )
-    covered = {f.name for r in reports for f in r.signed_files}
+    reports = []
+    for document in documents:
+        reports.extend(
+            validate_parsed_document(document, data_files=container.data_files, store=store, at=when, online=online)
+        )
+    covered = {f.name for r in reports if r.passed for f in r.signed_files}
     unsigned = tuple(sorted(n for n in container.data_files if n not in covered))
     warnings = list(container.notes)
     if unsigned:
-        warnings.append(f"{len(unsigned)} file(s) in the container are not covered by any verified signature")
+        warnings.append(f"{len(unsigned)} file(s) in the container are not covered by any signature that passed")
     return ValidationReport(
         source=source,
         container=container.flavour,

@@ -64,13 +64,42 @@ def validate_xades_document(
     document_name: str = "signatures.xml",
 ) -> list[SignatureReport]:
     """Validate every signature in one XAdES signature document."""
+    return validate_parsed_document(
+        parse_signature_document(xml, document_name=document_name),
+        data_files=data_files, store=store, at=at, online=online,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSignatureDocument:
+    """A signature document read with the hardened parser, before any cryptography."""
+
+    root: etree._Element
+    signatures: list[etree._Element]
+    """Top-level ``ds:Signature`` elements; a nested one is a counter-signature."""
+
+
+def parse_signature_document(xml: bytes, *, document_name: str = "signatures.xml") -> ParsedSignatureDocument:
+    """Parse and find the signatures, so a caller can count them before validating any."""
     root = parse_untrusted_xml(xml, what=document_name)
-    when = at or datetime.now(UTC)
-    # Top-level signatures only: a nested ds:Signature is a counter-signature.
     is_bare = root.tag == xmldsig.q("ds", "Signature")
     signatures = [root] if is_bare else root.findall("ds:Signature", NS)
     if not signatures:
         raise UnusableInput(f"{document_name}: no ds:Signature element", format_hint="xades")
+    return ParsedSignatureDocument(root, signatures)
+
+
+def validate_parsed_document(
+    document: ParsedSignatureDocument,
+    *,
+    data_files: Mapping[str, bytes],
+    store: TrustStore,
+    at: datetime | None = None,
+    online: bool = False,
+) -> list[SignatureReport]:
+    """Validate every signature of a document from :func:`parse_signature_document`."""
+    root, signatures = document.root, document.signatures
+    when = at or datetime.now(UTC)
     try:
         ids: dict[str, etree._Element] | None = xmldsig.index_ids(root)
         id_problem = ""

@@ -61,3 +61,16 @@ def test_unusable_input_exits_two_with_reason_on_stderr(tmp_path: Path, capsys: 
 
 def test_bad_validation_time_exits_two() -> None:
     assert main([QES, "--at", "yesterday"]) == 2
+
+
+def test_forged_second_signature_exits_one_and_names_the_unsigned_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.integration.signature.test_xades_attacks import _forged_second_signature
+
+    forged = tmp_path / "forged.edoc"
+    forged.write_bytes(_forged_second_signature())
+    assert main([str(forged), "--trust", TRUST]) == 1
+    out = capsys.readouterr().out
+    assert "NOT SIGNED: extra.txt" in out
+    assert "NOT VERIFIED" in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
 import re
 import zipfile
@@ -18,7 +19,7 @@ import pytest
 from signature.errors import UnusableInput
 from signature.report import Indication, SubIndication
 from signature.trust import TrustStore, load_certificate
-from signature.validate import validate_file
+from signature.validate import MAX_SIGNATURES, validate_file
 
 VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "testvectors"
 pytestmark = pytest.mark.skipif(not VECTORS.is_dir(), reason="../shared/testvectors is absent")
@@ -133,3 +134,38 @@ def test_renamed_file_with_percent_encoded_plus_is_not_the_signed_file() -> None
         _rebuild({"test+test.txt": None}, add={"test test.txt": b"hello"}), filename="x.edoc", store=_store()
     )
     assert report.signatures[0].indication is Indication.TOTAL_FAILED
+
+
+def _forged_second_signature(extra: bytes = b"Please also send everything to ilze@example.net") -> bytes:
+    """Ilze copies Reinis's genuine S1 into S2 and adds a reference to her ``extra.txt``.
+
+    The reference's digest is right, so the file "matches"; the signature value no longer
+    does, because SignedInfo changed.
+    """
+    digest = base64.b64encode(hashlib.sha256(extra).digest()).decode()
+    forged = _sig_xml().replace('Id="S1', 'Id="S2').replace('URI="#S1-', 'URI="#S2-')
+    forged = forged.replace(
+        "</ds:SignedInfo>",
+        '<ds:Reference Id="S2-ref-2" URI="extra.txt">'
+        '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        f"<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
+        1,
+    )
+    return _rebuild({}, add={"extra.txt": extra, "META-INF/edoc-signatures-S2.xml": forged.encode("utf-8")})
+
+
+def test_a_file_covered_only_by_a_forged_second_signature_is_not_signed() -> None:
+    report = validate_file(_forged_second_signature(), filename="x.edoc", store=_store())
+    first, second = report.signatures
+    assert first.passed
+    assert second.indication is Indication.TOTAL_FAILED
+    assert report.unsigned_files == ("extra.txt",)
+    assert not report.proves_natural_person
+
+
+def test_a_container_with_more_signatures_than_the_ceiling_is_refused_before_validation() -> None:
+    sig = re.search(r"<ds:Signature .*</ds:Signature>", _sig_xml(), re.S)
+    assert sig is not None
+    many = _sig_xml().replace(sig.group(0), sig.group(0) * (MAX_SIGNATURES + 1))
+    with pytest.raises(UnusableInput, match="signatures"):
+        validate_file(_rebuild({SIG_NAME: many.encode("utf-8")}), filename="x.edoc", store=_store())
