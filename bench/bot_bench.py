@@ -1,4 +1,4 @@
-"""Telegram bot throughput and reply latency through the Bot API stand-in (issue 7).
+"""Telegram bot throughput and reply latency through the Bot API stand-in.
 
     .venv/bin/python bench/bot_bench.py [--chats 200] [--rounds 3] [--rate 300] [--database URL] [--help-only]
 

@@ -1,4 +1,4 @@
-"""Engine benchmark (issue 2): deadline lists and transitions/s with a million requests.
+"""Engine benchmark: deadline lists and transitions/s with a million requests.
 
 Run by hand, never by pytest::
 

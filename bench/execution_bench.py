@@ -1,11 +1,11 @@
-"""Plan and export time for one person in a large sample shop, and the export's memory (issue 5).
+"""Plan and export time for one person in a large sample shop, and the export's memory.
 
 Run by hand, one database at a time::
 
     .venv/bin/python bench/execution_bench.py --sqlite /var/tmp/rightsdesk-bench/shop.db --reuse
     .venv/bin/python bench/execution_bench.py --postgres postgresql://postgres@127.0.0.1:5432/test --reuse
 
-The shop (``workflows.adapters.connectors.shop_generator.generate``: the personas plus
+The shop (``rightsdesk.demo_kit.sample_shop.generator.generate``: the personas plus
 ``--customers`` customers and ``--orders`` orders with lines, invoices, payments, deliveries)
 is generated once into a persistent place -- the SQLite file, or the PostgreSQL schema
 ``--schema`` (default ``shop_bench``) -- and reused on later runs with ``--reuse`` (generation
@@ -43,10 +43,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from workflows.adapters.connectors import sample_shop
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.sample_shop.generator import generate
 from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
 from workflows.adapters.connectors.export_package import ExportTable, write_export_package
-from workflows.adapters.connectors.shop_generator import generate
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.profile_loader import load_profile
 from workflows.domain.actions import Action, ActionKind, ActionStatus

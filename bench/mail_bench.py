@@ -1,4 +1,4 @@
-"""Mail intake benchmark (issue 4): durable accept rate and end-of-DATA-to-250 latency vs Postfix.
+"""Mail intake benchmark: durable accept rate and end-of-DATA-to-250 latency vs Postfix.
 
 Run by hand, never by pytest::
 

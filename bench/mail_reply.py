@@ -31,6 +31,7 @@ from workflows.adapters.orm import inbound_mail, outbox
 from workflows.domain.identity import ClaimedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer.commands import OpenRequest
+from workflows.service_layer.jobs import ProcessEmail
 
 PRIVACY = "privacy@shop.example.lv"
 
@@ -110,7 +111,7 @@ def measure(port: int, database_url: str, base_dir: Path, *, messages: int, size
     app = build_app(Settings.model_validate({"database": {"url": database_url}, "base_dir": str(base_dir)}))
     processing_name, handler = _processing()
     worker = app.worker("bench-worker")
-    worker.handlers["process_email"] = handler
+    worker.registry.register(ProcessEmail, lambda job, uow, engine: handler(job.to_json(), uow, engine), replace=True)
     sink_loop, sink_thread, sink_port = _start_sink()
     sender = EmailSender(
         app.database,

@@ -1,10 +1,10 @@
-"""Sealing benchmark (issue 8): seals per second with an e-seal key on a SoftHSM2 token.
+"""Sealing benchmark: seals per second with an e-seal key on a SoftHSM2 token.
 
 Run by hand, never by pytest::
 
     .venv/bin/python bench/seal_bench.py [--repeat N] [--warmup N] [--pdf-kb N]
 
-Creates a throw-away demo token (``signature.demo_seal.setup_demo``: ECDSA P-384 key
+Creates a throw-away demo token (``rightsdesk.demo_kit.seal.setup_demo``: ECDSA P-384 key
 generated on the token) in a temporary directory and times, one seal after another
 through one logged-in PKCS#11 session (``signature.sealing.Sealer``):
 
@@ -58,7 +58,7 @@ def _time(action: Callable[[], object], *, repeat: int, warmup: int) -> dict[str
 
 def _padded_pdf(kilobytes: int) -> bytes:
     """A one-page PDF whose content stream carries ``kilobytes`` KB of text."""
-    from signature.demo_seal import sample_pdf
+    from rightsdesk.demo_kit.seal import sample_pdf
 
     return sample_pdf("rightsdesk seal benchmark " + "x" * (kilobytes * 1024))
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from signature.demo_seal import setup_demo
+    from rightsdesk.demo_kit.seal import setup_demo
     from signature.pkcs11_key import release_module
     from signature.sealing import SealConfig, Sealer
     from signature.xades_sign import LocalKey, build_asice

@@ -1,4 +1,4 @@
-"""Generate a large sample shop and time finding one person in it (issue 5). Run by hand::
+"""Generate a large sample shop and time finding one person in it. Run by hand::
 
     .venv/bin/python bench/shop_generator.py --sqlite /tmp/shop.db --customers 1000000 --orders 10000000
     .venv/bin/python bench/shop_generator.py --postgres postgresql://postgres@127.0.0.1:5432/test \
@@ -6,7 +6,7 @@
 
 ``--sqlite PATH`` fills (or reuses, with ``--reuse``) a SQLite file; ``--postgres URL`` creates a
 fresh schema ``shop_<random>`` (dropped at the end unless ``--keep``, which prints the URL to
-reuse). The shop is made by ``workflows.adapters.connectors.shop_generator.generate`` (personas
+reuse). The shop is made by ``rightsdesk.demo_kit.sample_shop.generator.generate`` (personas
 plus generated customers and orders), then ``find_subject_rows`` for the persona Līga and for
 the first generated customer is timed
 (``--runs`` runs after 3 warm-ups: median, p95, max; goal under 1 s as part of planning).
@@ -28,8 +28,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from workflows.adapters.connectors import sample_shop
-from workflows.adapters.connectors.shop_generator import generate
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.sample_shop.generator import generate
 from workflows.adapters.connectors.subject_finder import find_subject_rows
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.profile_loader import load_profile

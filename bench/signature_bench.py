@@ -1,4 +1,4 @@
-"""Signature validation benchmark (issue 3): rightsdesk next to signxml and pyHanko.
+"""Signature validation benchmark: rightsdesk next to signxml and pyHanko.
 
 Run by hand, never by pytest::
 
@@ -20,7 +20,7 @@ an S/MIME ``multipart/signed`` message (``tests/support/samples``), and times:
   the same trust roots and the DSS revocation data (path, revocation, time-stamp,
   difference analysis; no trusted-list qualification), next to ``signature.pades.validate_pdf``.
 
-Goals (issue 3): ``.edoc`` full validation <= 1.5x signxml core-only; PDF no slower
+Goals: ``.edoc`` full validation <= 1.5x signxml core-only; PDF no slower
 than pyHanko. Rightsdesk and its peer run interleaved (A, B, A, B...) so load from
 other processes on the machine hits both alike. Results go to
 ``bench/results/signature-<timestamp>.json`` (gitignored).

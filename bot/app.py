@@ -46,11 +46,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import chat_commands, conversation
 from bot.http import AiohttpRequest
+from bot.identity.one_time_code import CodePolicy
 from bot.limits import ChatRateLimiter
 from bot.notify import TelegramNotifier
 from bot.persistence import DatabasePersistence
 from bot.services import SERVICES_KEY, BotServices, VerificationHooks
 from bot.store import BotStore
+from bot.verification import CODE_DIGITS_KEY
 from bot.writer import GroupWriter
 from workflows.service_layer.bus import Engine
 
@@ -79,6 +81,9 @@ class BotConfig:
     """"aiohttp" (faster, see bot.http) or "httpx" (PTB's default)."""
     refresh_from_database: bool = False
     """Re-read a chat's state before each update: only for several bot processes sharing chats."""
+    code_digits: int = CodePolicy.digits
+    """Digits of a one-time code (the route's ``CodePolicy.digits``): at the code step only
+    text with this many digits is taken as a try."""
 
 
 class GatedHTTPXRequest(HTTPXRequest):
@@ -173,6 +178,7 @@ def build_application(
         writer=writer,
         http=(http, polling_http),
     )
+    application.bot_data[CODE_DIGITS_KEY] = config.code_digits
     add_handlers(application)
     return application
 
@@ -184,6 +190,7 @@ def _http(config: BotConfig, connections: int) -> BaseRequest:
 
 
 def add_handlers(application: BotApplication) -> None:
+    # Group -1 runs first for every update: groups, supergroups and channels stop there.
     application.add_handler(TypeHandler(Update, chat_commands.gate), group=-1)
     for name, callback in (
         ("start", conversation.start),

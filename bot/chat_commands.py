@@ -1,31 +1,46 @@
-"""Commands and everything outside the guided steps: /status, /cancel (and withdrawal),
-/help, /language, /privacy, unknown commands, stray messages, files, the flood gate and
-the error handler (issue 7 §1 and §3)."""
+"""The PTB handlers: the gate, then every command, text, button press and file goes to
+the handler :mod:`bot.conversation_table` names for the chat's step; and the error handler.
+
+The gate lets only private chats through. A request about someone's personal data is made
+by that person, so it is made where only she and the bot read it: a group, supergroup or
+channel (where every member reads what the bot says) gets one polite message, once per
+chat, in Latvian, English and Russian, pointing to a private chat, and nothing of any
+request: no request opened, nothing echoed, no buttons (Art. 5(1)(f) and 32: confidentiality;
+Art. 12(1): the information goes to the data subject). Commands, text, files, button presses
+on the bot's messages in a group and channel posts all stop at the gate.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from sqlalchemy import Connection
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot import conversation, texts, verification
+from bot import texts
+from bot.conversation_table import ANY, InputKind, dispatch
 from bot.limits import Verdict
-from bot.services import Context, chat_data, chat_id_of, flow, keyboard, language, save, say, services
-from workflows.domain.errors import WorkflowError
-from workflows.service_layer import commands as c
+from bot.services import Context, chat_id_of, language, save, say, services
 
 log = logging.getLogger(__name__)
 _MB = 1024 * 1024
+SHARED_CHAT_TOLD = "shared_chat_told"
+"""``chat_data`` key of a group or channel: when it was told that the bot works only in private."""
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Group -1: drop a chat's updates beyond the rate limit; say so once per window."""
-    chat_id = chat_id_of(update)
-    if chat_id is None:
+    """Group -1: only private chats pass; then drop a chat's updates beyond the rate limit
+    and say so once per window."""
+    chat = update.effective_chat
+    if chat is None:
         return
+    if chat.type != ChatType.PRIVATE:
+        await _refuse_shared_chat(update, context, chat.id)
+        raise ApplicationHandlerStop
+    chat_id = chat.id
     verdict = services(context).limiter.check(chat_id)
     if verdict is Verdict.ALLOW:
         return
@@ -35,131 +50,62 @@ async def gate(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def _refuse_shared_chat(update: Update, context: Context, chat_id: int) -> None:
+    """One polite message per group or channel, and nothing else (see the module docstring).
+
+    Remembered in the chat's stored data before it is sent, so neither a flood of messages
+    nor a restart makes the bot say it twice: the bot cannot be used to spam a group. Any
+    conversation stored for the chat before (an older bot answered groups) is dropped."""
+    query = update.callback_query
+    if query is not None:  # the toast is shown to the person who pressed, not to the group
+        user = update.effective_user
+        toast = texts.text(texts.pick_language(user.language_code if user else None), "private_only.button")
+        with contextlib.suppress(TelegramError):
+            await query.answer(toast)
+    membership = update.my_chat_member
+    if membership is not None and membership.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return  # the bot was removed: nothing can be said there, and it may be added again later
+    data = context.chat_data
+    if data is None or data.get(SHARED_CHAT_TOLD):
+        return
+    data.clear()
+    data[SHARED_CHAT_TOLD] = services(context).engine.clock.now().isoformat()
+    await save(context, chat_id)
+    log.info("chat %s is not private: told once that the bot works only in private chats", chat_id)
+    try:
+        link = f"https://t.me/{context.bot.username}"
+    except RuntimeError:  # the bot's own name is not known before getMe
+        link = "Telegram"
+    message = "\n\n".join(texts.text(lang, "private_only", link=link) for lang in texts.LANGUAGES)
+    try:
+        await say(context, chat_id, message)
+    except TelegramError as error:  # e.g. a channel where the bot may not post: stay silent
+        log.info("could not tell chat %s that the bot works only in private: %s", chat_id, type(error).__name__)
+
+
 async def status(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    if chat_id is None:
-        return
-    svc = services(context)
-    lang = language(update, context)
-    rows = await svc.run(svc.store.chat_requests, chat_id)
-    if not rows:
-        await say(context, chat_id, texts.text(lang, "status_none"))
-        return
-    lines = [texts.text(lang, "status_head")]
-    for row in rows:
-        rights = ", ".join(texts.text(lang, f"right.{r}") for r in row.rights)
-        lines.append(
-            texts.text(
-                lang,
-                "status_line",
-                reference=row.reference,
-                rights=rights,
-                state=texts.text(lang, f"state.{row.state}"),
-                due=texts.latvian_date(row.due_on),
-            )
-        )
-    await say(context, chat_id, "\n".join(lines))
+    await dispatch(update, context, InputKind.COMMAND, "status")
 
 
 async def cancel(update: Update, context: Context) -> None:
     """Cancel the guided request in progress; otherwise offer to withdraw an open request."""
-    chat_id = chat_id_of(update)
-    if chat_id is None:
-        return
-    lang = language(update, context)
-    current = flow(context)
-    if current is not None and current.get("step") in conversation.INTAKE_STEPS:
-        chat_data(context).pop("flow", None)
-        await save(context, chat_id)
-        await say(context, chat_id, texts.text(lang, "cancel_flow"))
-        return
-    if current is not None:
-        chat_data(context).pop("flow", None)
-        await save(context, chat_id)
-    svc = services(context)
-    open_rows = [r for r in await svc.run(svc.store.chat_requests, chat_id) if not r.closed]
-    if not open_rows:
-        await say(context, chat_id, texts.text(lang, "cancel_nothing"))
-        return
-    buttons = [[(f"{r.reference}", f"w:{r.reference}")] for r in open_rows]
-    await say(context, chat_id, texts.text(lang, "withdraw_offer"), keyboard(buttons))
-
-
-async def on_withdraw_button(update: Update, context: Context, reference: str) -> None:
-    query = update.callback_query
-    chat_id = chat_id_of(update)
-    if query is None or chat_id is None:
-        return
-    await query.answer()
-    svc = services(context)
-    lang = language(update, context)
-    own = await svc.run(svc.store.request, chat_id, reference)
-    if own is None:
-        return
-    command = c.WithdrawRequest(own.reference, actor=f"telegram:{chat_id}")
-
-    def withdraw(connection: Connection) -> None:
-        svc.engine.handle(command)
-        request_id = svc.store.request_id(own.reference, connection=connection)
-        if request_id is not None:  # the chat is told right now; the notifier need not repeat it
-            svc.store.mark_notified(request_id, "withdrawn", now=svc.engine.clock.now(), connection=connection)
-
-    try:
-        await svc.write(withdraw)
-    except WorkflowError:
-        await say(context, chat_id, texts.text(lang, "withdraw_impossible", reference=own.reference))
-        return
-    await say(context, chat_id, texts.text(lang, "withdrawn", reference=own.reference))
+    await dispatch(update, context, InputKind.COMMAND, "cancel")
 
 
 async def help_command(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    if chat_id is not None:
-        await say(context, chat_id, _help(update, context))
-
-
-def _help(update: Update, context: Context) -> str:
-    lang = language(update, context)
-    message = texts.text(lang, "help")
-    url = services(context).privacy_url()
-    return message + ("\n\n" + texts.text(lang, "privacy", url=url) if url else "")
+    await dispatch(update, context, InputKind.COMMAND, "help")
 
 
 async def privacy(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    url = services(context).privacy_url()
-    if chat_id is not None:
-        lang = language(update, context)
-        await say(context, chat_id, texts.text(lang, "privacy", url=url) if url else texts.text(lang, "help"))
+    await dispatch(update, context, InputKind.COMMAND, "privacy")
 
 
 async def choose_language(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    if chat_id is None:
-        return
-    lang = language(update, context)
-    buttons = [[(texts.LANGUAGE_NAMES[code], f"l:{code}")] for code in texts.LANGUAGES]
-    await say(context, chat_id, texts.text(lang, "language_choose"), keyboard(buttons))
-
-
-async def on_language_button(update: Update, context: Context, code: str) -> None:
-    query = update.callback_query
-    chat_id = chat_id_of(update)
-    if query is None or chat_id is None:
-        return
-    await query.answer()
-    if code not in texts.LANGUAGES:
-        return
-    chat_data(context)["lang"] = code
-    await save(context, chat_id)
-    await say(context, chat_id, texts.text(code, "language_set"))
+    await dispatch(update, context, InputKind.COMMAND, "language")
 
 
 async def unknown_command(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    if chat_id is not None:
-        lang = language(update, context)
-        await say(context, chat_id, texts.text(lang, "unknown_command") + "\n\n" + _help(update, context))
+    await dispatch(update, context, InputKind.COMMAND, ANY)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -168,45 +114,23 @@ async def on_text(update: Update, context: Context) -> None:
     chat_id = chat_id_of(update)
     if message is None or chat_id is None or message.text is None:
         return
-    if await verification.on_code_text(update, context, message.text):
-        return
-    if await conversation.on_text(update, context, message.text):
-        return
-    if await conversation.start_from_text(update, context, message.text):
-        return
-    await stray(update, context)
-
-
-async def stray(update: Update, context: Context) -> None:
-    chat_id = chat_id_of(update)
-    if chat_id is None:
-        return
-    lang = language(update, context)
-    key = "use_buttons" if flow(context) is not None else "stray"
-    await say(context, chat_id, texts.text(lang, key))
+    await dispatch(update, context, InputKind.TEXT, value=message.text)
 
 
 async def on_document(update: Update, context: Context) -> None:
-    """A file: refused when too large (before download) or not expected; else to the route."""
+    """A file: refused when too large (before download, whatever the step); else as the
+    step says (only the doc step downloads and checks it)."""
     message = update.effective_message
     chat_id = chat_id_of(update)
     if message is None or chat_id is None or message.document is None:
         return
     svc = services(context)
-    lang = language(update, context)
     document = message.document
     if document.file_size is not None and document.file_size > svc.max_file_bytes:
+        lang = language(update, context)
         await say(context, chat_id, texts.text(lang, "file_too_big", limit=svc.max_file_bytes // _MB))
         return
-    if not verification.expects_document(context):
-        await say(context, chat_id, texts.text(lang, "file_unexpected"))
-        return
-    handle = await document.get_file()
-    if handle.file_size is not None and handle.file_size > svc.max_file_bytes:
-        await say(context, chat_id, texts.text(lang, "file_too_big", limit=svc.max_file_bytes // _MB))
-        return
-    data = bytes(await handle.download_as_bytearray())
-    await verification.on_signed_document(update, context, data, document.file_name or "document")
+    await dispatch(update, context, InputKind.FILE)
 
 
 async def on_other_media(update: Update, context: Context) -> None:
@@ -217,24 +141,12 @@ async def on_other_media(update: Update, context: Context) -> None:
 
 
 async def on_callback(update: Update, context: Context) -> None:
+    """A button press: routed by its prefix (``r:``, ``d:``, ``c:``, ``s:``, ``v:``, ``w:``, ``l:``)."""
     query = update.callback_query
     if query is None or query.data is None:
         return
     prefix, _, value = query.data.partition(":")
-    routes = {
-        "r": conversation.on_rights_button,
-        "d": conversation.on_detail_button,
-        "c": conversation.on_contact_button,
-        "s": conversation.on_summary_button,
-        "v": verification.on_route_button,
-        "w": on_withdraw_button,
-        "l": on_language_button,
-    }
-    handler = routes.get(prefix)
-    if handler is None:
-        await query.answer()
-        return
-    await handler(update, context, value)
+    await dispatch(update, context, InputKind.BUTTON, prefix, value)
 
 
 async def on_error(update: object, context: Context) -> None:

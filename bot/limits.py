@@ -1,4 +1,4 @@
-"""Rate limits per chat and flood handling (issue 7 §3).
+"""Rate limits per chat and flood handling.
 
 A sliding window per chat: beyond ``max_updates`` in ``window_seconds`` the bot ignores
 the chat's updates and says so once per window. Kept in memory per bot process: it

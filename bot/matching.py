@@ -1,6 +1,6 @@
 """Free text in the chat to the rights it asks for, and contact details typed by the person.
 
-A small phrase matcher of its own: the channels never import each other (ARCHITECTURE.md),
+A small phrase matcher of its own: the channels never import each other (docs/architecture.md),
 so the e-mail classifier is not reused. A request needs no particular form (EDPB 01/2022
 ¶¶52-53): when nothing matches, the bot asks with buttons instead of refusing.
 """

@@ -44,6 +44,13 @@ def chunks(message: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return parts or [""]
 
 
+def is_private_chat_id(chat_id: int) -> bool:
+    """Telegram gives a private chat the user's id (positive); groups, supergroups and channels
+    have negative ids (Bot API, ``Chat.id``). Personal data is never posted where others read it
+    (Art. 5(1)(f), Art. 32)."""
+    return chat_id > 0
+
+
 class TelegramNotifier:
     def __init__(self, bot: Bot, database: SqlEngine, store: BotStore, clock: Clock, sender_id: str) -> None:
         self._bot = bot
@@ -71,6 +78,9 @@ class TelegramNotifier:
         items = await asyncio.to_thread(outbox.claim, self._database, CHANNEL, self._sender_id, now=self._now())
         for item in items:
             chat_id = int(item.recipient)
+            if not is_private_chat_id(chat_id):
+                await self._failed(item, "not a private chat: nothing about a request goes to a group", permanent=True)
+                continue
             if await asyncio.to_thread(self._store.is_blocked, chat_id):
                 await self._failed(item, "the chat blocked the bot", permanent=True)
                 continue
@@ -88,6 +98,10 @@ class TelegramNotifier:
     async def send_state_changes(self) -> int:
         sent = 0
         for change in await asyncio.to_thread(self._store.state_changes):
+            if not is_private_chat_id(change.chat_id):
+                # A request opened in a group before the bot refused groups: never post there.
+                await asyncio.to_thread(self._store.mark_notified, change.request_id, change.state, now=self._now())
+                continue
             lang = change.language if change.language in texts.LANGUAGES else texts.DEFAULT_LANGUAGE
             body = texts.text(
                 lang, "notify_state", reference=change.reference, state=texts.text(lang, f"state.{change.state}")

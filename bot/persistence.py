@@ -4,6 +4,10 @@ Only ``chat_data`` is kept: the chat's language and the guided request in progre
 handlers write through before they answer (:func:`save_now`), so a crash or a restart
 between two messages loses nothing; PTB's periodic flush is only a back-stop.
 
+In memory the conversation is typed (:mod:`bot.steps`); it becomes JSON here, on its way
+to the database, and is read back here (a stored conversation that cannot be read is left
+out, and the chat starts afresh).
+
 Writes go through :class:`bot.writer.GroupWriter` (group commit with the bot's other writes).
 """
 
@@ -17,6 +21,7 @@ from typing import Any
 from telegram.ext import Application, BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from bot.steps import chat_data_from_json, chat_data_to_json
 from bot.store import BotStore
 from bot.writer import GroupWriter
 
@@ -54,10 +59,10 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
 
     async def get_chat_data(self) -> dict[int, ChatData]:
         loaded: dict[int, ChatData] = await self._in_thread(self._store.load_conversations)
-        return loaded
+        return {chat_id: chat_data_from_json(stored) for chat_id, stored in loaded.items()}
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
-        await self.writer.save_state(chat_id, data)
+        await self.writer.save_state(chat_id, chat_data_to_json(data))
 
     async def refresh_chat_data(self, chat_id: int, chat_data: ChatData) -> None:
         if not self._refresh:
@@ -65,7 +70,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], ChatData, dict[str, An
         stored = await self._in_thread(lambda: self._store.load_conversation(chat_id))
         if stored is not None:
             chat_data.clear()
-            chat_data.update(stored)
+            chat_data.update(chat_data_from_json(stored))
 
     async def drop_chat_data(self, chat_id: int) -> None:
         await self.writer.call(lambda connection: self._store.drop_conversation(chat_id, connection=connection))
@@ -112,7 +117,7 @@ async def save_now(application: Application[Any, Any, Any, Any, Any, Any], chat_
     """Write this chat's data through to the database before the bot answers."""
     persistence = application.persistence
     if isinstance(persistence, DatabasePersistence):
-        await persistence.writer.save_state(chat_id, application.chat_data[chat_id])
+        await persistence.writer.save_state(chat_id, chat_data_to_json(application.chat_data[chat_id]))
     else:
         application.mark_data_for_update_persistence(chat_ids=chat_id)
         await application.update_persistence()

@@ -122,11 +122,6 @@ def language(update: Update, context: Context) -> str:
     return picked
 
 
-def flow(context: Context) -> dict[str, Any] | None:
-    current = chat_data(context).get("flow")
-    return current if isinstance(current, dict) else None
-
-
 async def save(context: Context, chat_id: int) -> None:
     await save_now(context.application, chat_id)
 

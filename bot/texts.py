@@ -1,9 +1,9 @@
 """Everything the bot says, in Latvian, English and Russian.
 
 Latvian is the default and always complete (Official Language Law); Russian is used when
-the person's Telegram is set to Russian or they choose it (LAW.md: Russian on the person's
-explicit request, VERIFY). Texts never contain personal data beyond what the person typed
-into this chat themselves.
+the person's Telegram is set to Russian or they choose it (docs/law.md §Language: Russian
+on the person's explicit request, a configuration item). Texts never contain personal data
+beyond what the person typed into this chat themselves.
 """
 
 from __future__ import annotations
@@ -52,9 +52,11 @@ _LV: dict[str, str] = {
     "code_locked": "Pārāk daudz nepareizu kodu. Izvēlieties citu veidu vai mēģiniet vēlāk.",
     "rate_limited": "Pārāk daudz mēģinājumu. Lūdzu, mēģiniet vēlāk.",
     "no_contact": "Neatradām Jūsu kontaktu mūsu datos. Lūdzu, izvēlieties citu veidu.",
-    "eid_link": "Atveriet šo vienreizējo saiti un piesakieties ar eParaksts vai Smart-ID:\n{url}",
+    "eid_link": "Atveriet šo vienreizējo saiti un piesakieties ar eParaksts vai Smart-ID (tiks prasīta jauna "
+    "pieteikšanās). Lapā redzēsiet, kurš pieprasījums tiek apstiprināts; apstipriniet tikai savu:\n{url}",
     "doc_prompt": "Nosūtiet šeit ar kvalificētu elektronisko parakstu parakstītu dokumentu "
-    "(.edoc, .asice vai PDF), kurā pieprasījumu parakstījāt Jūs.",
+    "(.edoc, .asice vai PDF), kurā pieprasījumu parakstījāt Jūs.\nTam jābūt paša šī pieprasījuma tekstam, "
+    "parakstītam nesen, kurā minēts mūsu uzņēmums vai pieprasījuma numurs.",
     "shop_visit": "Apmeklējiet {places} ar personu apliecinošu dokumentu un nosauciet pieprasījuma numuru {reference}.",
     "shop_any": "jebkuru mūsu veikalu",
     "verified": "Paldies, Jūsu identitāte ir apstiprināta.",
@@ -112,6 +114,31 @@ _LV: dict[str, str] = {
     "state.completed": "izpildīts",
     "state.refused": "atteikts",
     "state.withdrawn": "atsaukts",
+    # Private chats only, buttons bound to their request, the code step.
+    "private_only": "Labdien! Es strādāju tikai privātā sarunā, lai neviens cits neredzētu Jūsu datus. "
+    "Lai iesniegtu pieprasījumu par saviem personas datiem, rakstiet man tieši: {link}. "
+    "Lūdzu, nerakstiet personas datus šeit.",
+    "private_only.button": "Es strādāju tikai privātā sarunā: rakstiet man tieši.",
+    "button_other_request": "Šī poga attiecas uz citu pieprasījumu. Jūsu pašreizējais pieprasījums ir {reference}: "
+    "lūdzu, izmantojiet pogas zem pēdējās ziņas.",
+    "button_other_request.draft": "Šī poga attiecas uz citu pieprasījumu. Jūs pašlaik aizpildāt jaunu pieprasījumu: "
+    "turpiniet ar pogām zem pēdējās ziņas vai rakstiet /cancel.",
+    "button_other_request.none": "Šī poga vairs nav derīga. Jūsu pieprasījumi: /status.",
+    "code_hint": "Tas neizskatās pēc koda: kodā ir {digits} cipari, piemēram, 123 456. Ierakstiet kodu no mūsu "
+    "ziņas vai izvēlieties zemāk.",
+    "code_new": "Iepriekšējais kods vairs nav derīgs.",
+    "code_paused": "Pārāk daudz nepareizu kodu. Kodu varēsiet ievadīt atkal {when}. "
+    "Varat arī apstiprināt identitāti citā veidā:",
+    "checks_later": "Pārāk daudz mēģinājumu. Kodu varēsiet ievadīt atkal {when}. "
+    "Varat arī apstiprināt identitāti citā veidā:",
+    "code_send_later": "Kodu jau lūdzāt vairākas reizes. Jaunu kodu varēsiet lūgt {when}. "
+    "Varat arī apstiprināt identitāti citā veidā:",
+    "no_code_help": "Kods parasti pienāk dažu minūšu laikā; pārbaudiet arī mēstuļu (spam) mapi. Varat lūgt kodu "
+    "vēlreiz vai apstiprināt identitāti citā veidā:",
+    "when.time": "plkst. {time}",
+    "when.date_time": "{date} plkst. {time}",
+    "btn.resend_code": "Sūtīt kodu vēlreiz",
+    "btn.no_code": "Kodu nesaņēmu",
 }
 
 _EN: dict[str, str] = {
@@ -150,9 +177,11 @@ _EN: dict[str, str] = {
     "code_locked": "Too many wrong codes. Choose another way or try later.",
     "rate_limited": "Too many attempts. Please try again later.",
     "no_contact": "We could not find your contact details in our records. Please choose another way.",
-    "eid_link": "Open this one-time link and sign in with eParaksts or Smart-ID:\n{url}",
+    "eid_link": "Open this one-time link and sign in with eParaksts or Smart-ID (you will be asked to log in "
+    "afresh). The page will show which request you are confirming; confirm it only if it is yours:\n{url}",
     "doc_prompt": "Send here a document signed with a qualified electronic signature (.edoc, .asice or PDF) "
-    "in which you signed your request.",
+    "in which you signed your request.\nIt must be the text of this request itself, signed recently, naming our "
+    "company or the request number.",
     "shop_visit": "Visit {places} with an identity document and give the reference {reference}.",
     "shop_any": "any of our shops",
     "verified": "Thank you, your identity is confirmed.",
@@ -209,6 +238,31 @@ _EN: dict[str, str] = {
     "state.completed": "completed",
     "state.refused": "refused",
     "state.withdrawn": "withdrawn",
+    # Private chats only, buttons bound to their request, the code step.
+    "private_only": "Hello! I work only in a private chat, so that nobody else sees your data. "
+    "To make a request about your personal data, write to me directly: {link}. "
+    "Please do not post personal data here.",
+    "private_only.button": "I work only in a private chat: please write to me directly.",
+    "button_other_request": "This button is for another request. Your current request is {reference}: "
+    "please use the buttons under the latest message.",
+    "button_other_request.draft": "This button is for another request. You are filling in a new request now: "
+    "carry on with the buttons under the latest message, or send /cancel.",
+    "button_other_request.none": "This button is no longer valid. Your requests: /status.",
+    "code_hint": "That does not look like the code: it has {digits} digits, e.g. 123 456. Type the code from our "
+    "message, or choose below.",
+    "code_new": "The previous code no longer works.",
+    "code_paused": "Too many wrong codes. You can enter a code again {when}. "
+    "You may also confirm who you are another way:",
+    "checks_later": "Too many attempts. You can enter a code again {when}. "
+    "You may also confirm who you are another way:",
+    "code_send_later": "You have asked for a code several times already. You can ask for a new one {when}. "
+    "You may also confirm who you are another way:",
+    "no_code_help": "A code usually arrives within a few minutes; please check your spam folder too. You can ask "
+    "for the code again or confirm who you are another way:",
+    "when.time": "at {time}",
+    "when.date_time": "on {date} at {time}",
+    "btn.resend_code": "Resend code",
+    "btn.no_code": "I didn't get it",
 }
 
 _RU: dict[str, str] = {
@@ -248,9 +302,11 @@ _RU: dict[str, str] = {
     "code_locked": "Слишком много неверных кодов. Выберите другой способ или попробуйте позже.",
     "rate_limited": "Слишком много попыток. Пожалуйста, попробуйте позже.",
     "no_contact": "Мы не нашли ваши контактные данные. Пожалуйста, выберите другой способ.",
-    "eid_link": "Откройте эту одноразовую ссылку и войдите с eParaksts или Smart-ID:\n{url}",
+    "eid_link": "Откройте эту одноразовую ссылку и войдите с eParaksts или Smart-ID (потребуется войти "
+    "заново). На странице будет видно, какой запрос вы подтверждаете; подтверждайте только свой:\n{url}",
     "doc_prompt": "Отправьте сюда документ, подписанный квалифицированной электронной подписью "
-    "(.edoc, .asice или PDF), в котором вы подписали свой запрос.",
+    "(.edoc, .asice или PDF), в котором вы подписали свой запрос.\nЭто должен быть сам текст этого запроса, "
+    "подписанный недавно, с названием нашей компании или номером запроса.",
     "shop_visit": "Посетите {places} с документом, удостоверяющим личность, и назовите номер запроса {reference}.",
     "shop_any": "любой наш магазин",
     "verified": "Спасибо, ваша личность подтверждена.",
@@ -308,6 +364,31 @@ _RU: dict[str, str] = {
     "state.completed": "выполнен",
     "state.refused": "отклонён",
     "state.withdrawn": "отозван",
+    # Private chats only, buttons bound to their request, the code step.
+    "private_only": "Здравствуйте! Я работаю только в личном чате, чтобы никто другой не видел ваших данных. "
+    "Чтобы подать запрос о своих персональных данных, напишите мне напрямую: {link}. "
+    "Пожалуйста, не публикуйте здесь персональные данные.",
+    "private_only.button": "Я работаю только в личном чате: напишите мне напрямую.",
+    "button_other_request": "Эта кнопка относится к другому запросу. Ваш текущий запрос — {reference}: "
+    "пожалуйста, используйте кнопки под последним сообщением.",
+    "button_other_request.draft": "Эта кнопка относится к другому запросу. Сейчас вы заполняете новый запрос: "
+    "продолжайте кнопками под последним сообщением или отправьте /cancel.",
+    "button_other_request.none": "Эта кнопка больше не действует. Ваши запросы: /status.",
+    "code_hint": "Это не похоже на код: в коде {digits} цифр, например 123 456. Введите код из нашего сообщения "
+    "или выберите ниже.",
+    "code_new": "Предыдущий код больше не действует.",
+    "code_paused": "Слишком много неверных кодов. Ввести код снова можно {when}. "
+    "Вы также можете подтвердить личность другим способом:",
+    "checks_later": "Слишком много попыток. Ввести код снова можно {when}. "
+    "Вы также можете подтвердить личность другим способом:",
+    "code_send_later": "Вы уже несколько раз запрашивали код. Новый код можно запросить {when}. "
+    "Вы также можете подтвердить личность другим способом:",
+    "no_code_help": "Код обычно приходит в течение нескольких минут; проверьте также папку «Спам». Можно запросить "
+    "код ещё раз или подтвердить личность другим способом:",
+    "when.time": "в {time}",
+    "when.date_time": "{date} в {time}",
+    "btn.resend_code": "Отправить код ещё раз",
+    "btn.no_code": "Я не получил код",
 }
 
 _TEXTS: Mapping[str, Mapping[str, str]] = {"lv": _LV, "en": _EN, "ru": _RU}
@@ -323,6 +404,151 @@ def text(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language`` (Latvian when missing), filled with ``values``."""
     template = _TEXTS.get(language, _LV).get(key) or _LV[key]
     return template.format(**values) if values else template
+
+
+# Why a signed document did not verify, and what exactly to do (workflows.domain.evidence_binding);
+# filled with {controller} (the controller's trade name) and {reference}.
+_REJECTED: Mapping[str, Mapping[str, str]] = {
+    "lv": {
+        "signature_invalid": (
+            "Šī faila paraksts nav derīgs (fails mainīts pēc parakstīšanas vai parakstu nevarēja pārbaudīt). "
+            "Parakstiet sava pieprasījuma tekstu vēlreiz ar eParaksts un atsūtiet jauno .edoc šeit vai "
+            "izvēlieties citu veidu:"
+        ),
+        "signature_not_qualified": (
+            "Tas nav personas kvalificēts elektroniskais paraksts (piemēram, e-zīmogs vai vienkāršs "
+            "paraksts). Parakstiet ar eParaksts (eID karti vai eParaksts mobile) vai citu ES kvalificētu "
+            "parakstu, vai izvēlieties citu veidu:"
+        ),
+        "certificate_revoked": (
+            "Paraksta sertifikāts ir atsaukts. Parakstiet vēlreiz ar derīgu eParaksts sertifikātu vai "
+            "izvēlieties citu veidu:"
+        ),
+        "signer_not_data_subject": (
+            "Dokumentu parakstījusi cita persona, nevis tā, par kuras datiem ir pieprasījums. Tas jāparaksta "
+            "pašam cilvēkam, kura dati tie ir, vai izvēlieties citu veidu:"
+        ),
+        "signature_not_recent": (
+            "Šis dokuments nav parakstīts nesen. Parakstiet ar eParaksts paša šī pieprasījuma ({reference}) "
+            "tekstu, norādot {controller}, un atsūtiet to šeit vēlreiz vai izvēlieties citu veidu:"
+        ),
+        "signing_time_after_receipt": (
+            "Paraksta laiks šajā dokumentā ir vēlāks par pašreizējo, tāpēc tam nevar uzticēties. Parakstiet "
+            "šī pieprasījuma ({reference}) tekstu ar eParaksts vēlreiz un atsūtiet šeit vai izvēlieties citu "
+            "veidu:"
+        ),
+        "not_addressed_to_controller": (
+            "Parakstītais dokuments nav adresēts mums: tajā nav minēts ne {controller}, ne pieprasījums "
+            "{reference}. Parakstiet ar eParaksts paša šī pieprasījuma tekstu, norādot {controller} vai "
+            "{reference}, un atsūtiet to šeit vēlreiz vai izvēlieties citu veidu:"
+        ),
+        "signature_already_used": (
+            "Šis parakstītais dokuments jau izmantots citam pieprasījumam vai attiecas uz citu pieprasījumu. "
+            "Parakstiet ar eParaksts jaunu tekstu šim pieprasījumam ({reference}), norādot {controller}, un "
+            "atsūtiet to šeit vai izvēlieties citu veidu:"
+        ),
+        "rights_not_signed": (
+            "Parakstītajā tekstā minēts {controller}, bet tajā nav lūgts tas, ko lūdzat šajā pieprasījumā "
+            "({reference}). Ar eParaksts parakstiet tekstu, kurā lūgts tieši tas pats un minēts {controller} "
+            "vai norādīts {reference}, un atsūtiet to šeit vai izvēlieties citu veidu:"
+        ),
+    },
+    "en": {
+        "signature_invalid": (
+            "The signature on this file is not valid (the file was changed after signing, or the signature "
+            "could not be checked). Sign the text of your request again with eParaksts and send the new .edoc"
+            " here, or choose another way:"
+        ),
+        "signature_not_qualified": (
+            "This is not a qualified electronic signature of a person (it may be an e-seal or a simple "
+            "signature). Sign with eParaksts (eID card or eParaksts mobile) or another EU qualified "
+            "signature, or choose another way:"
+        ),
+        "certificate_revoked": (
+            "The signing certificate was revoked. Sign again with a valid eParaksts certificate, or choose "
+            "another way:"
+        ),
+        "signer_not_data_subject": (
+            "The document was signed by someone other than the person the request is about. The person whose "
+            "data it is must sign it, or choose another way:"
+        ),
+        "signature_not_recent": (
+            "This document was not signed recently. Sign the text of this request ({reference}) itself with "
+            "eParaksts, naming {controller}, and send it here again, or choose another way:"
+        ),
+        "signing_time_after_receipt": (
+            "The signing time in this document is later than now, so it cannot be relied on. Sign the text of"
+            " this request ({reference}) again with eParaksts and send it here, or choose another way:"
+        ),
+        "not_addressed_to_controller": (
+            "The signed document is not addressed to us: it names neither {controller} nor the request "
+            "{reference}. Sign the text of this request itself with eParaksts, naming {controller} or "
+            "{reference}, and send it here again, or choose another way:"
+        ),
+        "signature_already_used": (
+            "This signed document was already used for another request, or belongs to one. Sign a new text "
+            "for this request ({reference}) with eParaksts, naming {controller}, and send it here, or choose "
+            "another way:"
+        ),
+        "rights_not_signed": (
+            "The signed text names {controller} but does not ask for what you ask in this request "
+            "({reference}). Sign with eParaksts a text that asks for exactly that and names {controller} or "
+            "quotes {reference}, and send it here, or choose another way:"
+        ),
+    },
+    "ru": {
+        "signature_invalid": (
+            "Подпись этого файла недействительна (файл изменён после подписания или подпись не удалось "
+            "проверить). Подпишите текст своего запроса заново с eParaksts и отправьте новый .edoc сюда или "
+            "выберите другой способ:"
+        ),
+        "signature_not_qualified": (
+            "Это не квалифицированная электронная подпись физического лица (например, электронная печать или "
+            "простая подпись). Подпишите с eParaksts (eID-картой или eParaksts mobile) или другой "
+            "квалифицированной подписью ЕС или выберите другой способ:"
+        ),
+        "certificate_revoked": (
+            "Сертификат подписи отозван. Подпишите заново действительным сертификатом eParaksts или выберите "
+            "другой способ:"
+        ),
+        "signer_not_data_subject": (
+            "Документ подписало другое лицо, а не то, о чьих данных запрос. Подписать должен сам человек, чьи"
+            " это данные, или выберите другой способ:"
+        ),
+        "signature_not_recent": (
+            "Этот документ подписан не недавно. Подпишите с eParaksts сам текст этого запроса ({reference}), "
+            "указав {controller}, и отправьте его сюда снова или выберите другой способ:"
+        ),
+        "signing_time_after_receipt": (
+            "Время подписи в этом документе позже текущего, поэтому на него нельзя полагаться. Подпишите "
+            "текст этого запроса ({reference}) заново с eParaksts и отправьте сюда или выберите другой "
+            "способ:"
+        ),
+        "not_addressed_to_controller": (
+            "Подписанный документ адресован не нам: в нём не указаны ни {controller}, ни запрос {reference}. "
+            "Подпишите с eParaksts сам текст этого запроса, указав {controller} или {reference}, и отправьте "
+            "его сюда снова или выберите другой способ:"
+        ),
+        "signature_already_used": (
+            "Этот подписанный документ уже использован для другого запроса или относится к другому запросу. "
+            "Подпишите с eParaksts новый текст для этого запроса ({reference}), указав {controller}, и "
+            "отправьте его сюда или выберите другой способ:"
+        ),
+        "rights_not_signed": (
+            "В подписанном тексте указан {controller}, но в нём нет того, о чём Вы просите в этом запросе "
+            "({reference}). Подпишите с eParaksts текст, в котором просите именно об этом и указываете "
+            "{controller} или {reference}, и отправьте его сюда или выберите другой способ:"
+        ),
+    },
+}
+
+
+def rejected(language: str, failure: str, *, controller: str, reference: str) -> str:
+    """Why a proof of identity did not work and what exactly to do, or the general words."""
+    template = _REJECTED.get(language, _REJECTED["lv"]).get(failure) or _REJECTED["lv"].get(failure)
+    if template is None:
+        return text(language, "rejected")
+    return template.format(controller=controller, reference=reference)
 
 
 def latvian_date(day: date) -> str:

@@ -2,7 +2,7 @@
 
 Everything that reaches a header (subject, names, recipient, threading ids, extra
 headers a template asked for) passes through :func:`one_line`, so no value can break
-out of its header and add one of its own (header injection, issue 4 "bad input").
+out of its header and add one of its own (header injection, RFC 5322 §2.2).
 
 Threading (RFC 5322 section 3.6.4): ``In-Reply-To`` names the person's latest e-mail in
 the case, ``References`` the chain of their e-mails, so the reply lands in their thread;

@@ -5,7 +5,7 @@ UTF-8/Latin-1 with replacement, malformed headers fall back to their raw text, a
 every problem is kept as a *defect* for staff. Only a message that breaks a hard
 limit (nesting depth, number of parts, attachment size) or is empty raises
 :class:`~mail_intake.errors.MalformedMessage`, which the job turns into a quarantine
-reason (issue 4 §5: "a quarantined message with its reason visible to staff").
+reason, visible to staff.
 
 Everything that may reach a reply template or an outgoing header is cleaned with
 :func:`clean_line` (no CR/LF or other control characters: header injection).

@@ -13,9 +13,18 @@ Order of decisions:
 4. Automatic, bulk or list mail (an out-of-office reply, a newsletter) -> IGNORED with
    the reason (RFC 3834: no request, no reply), even when it answers one of our replies.
 5. A reply in a thread (``DSR-…`` in the subject, In-Reply-To / References) -> filed
-   in that case; a signature in it is recorded as evidence (or as a failure).
-6. Otherwise a new request: registered whether signed or not (Art. 12(6), LAW.md
+   in that case; a signature in it is recorded as evidence (or as a failure). It verifies
+   the thread's request when its signed text quotes the reference, or names us and asks
+   for every right the request asks.
+6. Otherwise a new request: registered whether signed or not (Art. 12(6); docs/law.md
    §Channels), with a valid QES of a natural person as tier-3 evidence.
+
+A signature verifies only the request it carries (workflows.domain.evidence_binding): when
+it does, the signed text *is* the request — the rights, language and personal code are read
+from it alone, never from the unsigned body or subject around it — and the signature is
+recorded as used by this request in the same transaction. Signed material that is not bound
+(too old, not addressed to us, used for another request) verifies no one; the request is
+then what the person wrote, unverified, and staff are told when they must look.
 
 All parsing, classification and signature checking happens *before* the first command,
 so an unexpected failure there quarantines the mail without half-done effects. Database
@@ -36,11 +45,14 @@ from mail_intake.classify import Classification, classify, fold
 from mail_intake.errors import MalformedMessage
 from mail_intake.evidence import NOTHING_SIGNED, EvidenceResult, SignatureChecker
 from mail_intake.mime import ParsedMail, clean_line, parse_message
+from workflows.adapters import evidence_uses
 from workflows.adapters.inbound_mail import InboundStatus, StoredMail
 from workflows.adapters.orm import messages
+from workflows.adapters.signed_evidence import BindingContext
+from workflows.domain.evidence_binding import ControllerMarks
 from workflows.domain.identity import ClaimedIdentity, IdentityTier
 from workflows.domain.reference import find_reference
-from workflows.domain.rights import Channel
+from workflows.domain.rights import Channel, Right
 from workflows.service_layer import commands as c
 
 if TYPE_CHECKING:
@@ -90,7 +102,7 @@ def process_email(
         return
     reference = _thread_reference(uow, mail)
     try:
-        reading = _read(stored, mail, checker, engine)
+        reading = _read(uow, stored, mail, checker, engine, reference)
     except Exception as error:  # a bug on hostile input must not lose the mail: staff see it
         log.warning("mail %s could not be classified: %s", stored.id, type(error).__name__)
         _mark(uow, stored, InboundStatus.QUARANTINED, now, reason=f"cannot be classified ({type(error).__name__})")
@@ -110,18 +122,40 @@ def _mark(
     )
 
 
-def _read(stored: StoredMail, mail: ParsedMail, checker: SignatureChecker | None, engine: Engine) -> _Reading:
+def _read(
+    uow: Any, stored: StoredMail, mail: ParsedMail, checker: SignatureChecker | None, engine: Engine,
+    reference: str | None,
+) -> _Reading:
     evidence, problem = NOTHING_SIGNED, None
     if checker is not None:
+        context = BindingContext(
+            received_at=stored.received_at,
+            reference=reference,
+            marks=ControllerMarks.from_profile(engine.profile),
+            policy=checker.policy,
+            used_by=lambda digest: evidence_uses.used_by(uow.connection, digest),
+            rights_asked=_thread_rights(uow, reference),
+        )
         try:
-            evidence = checker.check(stored.raw, mail, now=engine.clock.now())
+            evidence = checker.check(stored.raw, mail, now=engine.clock.now(), context=context)
         except Exception as error:  # a fault in validation is ours, not the person's: staff check by hand
             problem = f"the signed material could not be checked ({type(error).__name__})"
             log.warning("mail %s: signature check failed: %s", stored.id, type(error).__name__)
-    text = mail.text
-    if evidence.signed_text:
-        text = evidence.signed_text if evidence.replaces_body else f"{text}\n\n{evidence.signed_text}".strip()
-    return _Reading(mail, text, classify(mail.subject, text), evidence, problem)
+    if evidence.verified is not None and evidence.signed_text:
+        # The signed text is the request: the unsigned subject and body around it say nothing.
+        text = evidence.signed_text
+        return _Reading(mail, text, classify("", text), evidence, problem)
+    return _Reading(mail, mail.text, classify(mail.subject, mail.text), evidence, problem)
+
+
+def _thread_rights(uow: Any, reference: str | None) -> frozenset[Right] | None:
+    """The rights a signature in a thread reply would verify: those of the thread's request,
+    which earlier (perhaps unsigned) messages asked. A signed text that names us but not the
+    reference verifies them only if it asks for them itself (workflows.domain.evidence_binding).
+    None for a new request: its rights are read from the signed text, which covers itself."""
+    if reference is None:
+        return None
+    return frozenset(uow.requests.get_by_reference(reference).rights)
 
 
 def _open_request(uow: Any, engine: Engine, stored: StoredMail, reading: _Reading) -> str:
@@ -157,9 +191,17 @@ def _open_request(uow: Any, engine: Engine, stored: StoredMail, reading: _Readin
             incoming_external_id=mail.message_id,
         )
     )
+    request_id = str(uow.requests.get_by_reference(reference).id)
+    _record_use(uow, engine, evidence, request_id)
     for reason in _staff_reasons(reading, claimed):
         engine.handle(c.FlagForStaff(reference, reason))
-    return str(uow.requests.get_by_reference(reference).id)
+    return request_id
+
+
+def _record_use(uow: Any, engine: Engine, evidence: EvidenceResult, request_id: str) -> None:
+    """The signature that verified this request can verify no other (same transaction as the evidence)."""
+    if evidence.verified is not None and evidence.signature_digest:
+        evidence_uses.record_use(uow.connection, evidence.signature_digest, request_id, at=engine.clock.now())
 
 
 def _record_failure(engine: Engine, reference: str, evidence: EvidenceResult) -> None:
@@ -178,6 +220,8 @@ def _staff_reasons(reading: _Reading, claimed: ClaimedIdentity) -> list[str]:
         reasons.append("rights not recognised: registered as an access request until staff read it")
     if reading.evidence_problem:
         reasons.append(reading.evidence_problem)
+    if reading.evidence.staff_reason:
+        reasons.append(reading.evidence.staff_reason)
     mismatch = signer_mismatch(reading.evidence, claimed)
     if mismatch:
         reasons.append(mismatch)
@@ -185,7 +229,7 @@ def _staff_reasons(reading: _Reading, claimed: ClaimedIdentity) -> list[str]:
 
 
 def signer_mismatch(evidence: EvidenceResult, claimed: ClaimedIdentity) -> str | None:
-    """LAW.md §Identity: the signer must be the data subject, or a representative whose
+    """docs/law.md §Identity: the signer must be the data subject, or a representative whose
     mandate staff check. A written personal code that differs from the certificate's, or a
     From name sharing no name with the signer's, is flagged (the evidence stays recorded)."""
     verified = evidence.verified
@@ -225,9 +269,12 @@ def _file_in_thread(uow: Any, engine: Engine, stored: StoredMail, reading: _Read
         return request_id  # ReceiveMessage flagged it; evidence on a closed case changes nothing
     if evidence.verified is not None:
         engine.handle(c.RecordIdentityEvidence(reference, evidence.verified, evidence_summary=evidence.summary))
+        _record_use(uow, engine, evidence, request_id)
     elif evidence.failure is not None and not request.identity_sufficient:
         _record_failure(engine, reference, evidence)
-    reasons = [r for r in (reading.evidence_problem, signer_mismatch(evidence, request.claimed)) if r]
+    reasons = [
+        r for r in (reading.evidence_problem, evidence.staff_reason, signer_mismatch(evidence, request.claimed)) if r
+    ]
     known = request.claimed.email
     if known and mail.from_address and mail.from_address != known.lower():
         reasons.append("a message in the thread came from another address than the request")

@@ -5,16 +5,13 @@ Tests reuse it with their own settings (a temporary database, a fixed clock).
 
 from __future__ import annotations
 
-import functools
 import logging
 import socket
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine as SqlEngine
 
@@ -22,13 +19,15 @@ from mail_intake.config import SmtpInConfig, SmtpOutConfig
 from mail_intake.evidence import SignatureChecker
 from mail_intake.processing import process_email
 from mail_intake.sender import EmailSender
+from rightsdesk.identity_page import route_offer
 from rightsdesk.sealing import ControllerSeal, seal_config
 from rightsdesk.settings import BUILTIN_PROFILES, Settings
 from signature.errors import TrustListError
 from signature.trust import TrustStore
 from workflows.adapters import migrate
+from workflows.adapters.connectors.contacts_on_file import DataMapContactsOnFile
 from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
-from workflows.adapters.connectors.recipients import queue_recipient_notices
+from workflows.adapters.connectors.recipients import ConfiguredRecipientAddresses
 from workflows.adapters.database import make_engine
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.job_queue import SqlJobSource
@@ -37,11 +36,14 @@ from workflows.adapters.queries import RequestQueries
 from workflows.adapters.replies import JinjaReplyRenderer
 from workflows.adapters.unit_of_work import SqlUnitOfWork
 from workflows.domain.calendar import load_calendar
+from workflows.domain.evidence_binding import BindingPolicy
 from workflows.domain.profile import ControllerProfile
+from workflows.service_layer import jobs, maintenance
 from workflows.service_layer.bus import Engine
-from workflows.service_layer.execution import execution_job_handlers
-from workflows.service_layer.ports import Clock
-from workflows.service_layer.worker import JobHandler, Worker
+from workflows.service_layer.execution import register_execution_jobs
+from workflows.service_layer.jobs import JobHandler, JobRegistry
+from workflows.service_layer.ports import Clock, UnitOfWork
+from workflows.service_layer.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +89,35 @@ class App:
         return self._trust
 
     def worker(self, name: str | None = None) -> Worker:
-        worker = Worker(
+        return Worker(
             engine=self.engine,
             jobs=SqlJobSource(self.database),
             worker_id=name or process_name(),
+            registry=self.job_registry(),
             batch=self.settings.worker.batch,
         )
-        checker = SignatureChecker(self.trust_store(), online=self.settings.signature.online)
-        worker.handlers["process_email"] = functools.partial(process_email, checker=checker)
-        worker.handlers.update(self.execution_handlers())
-        return worker
+
+    def job_registry(self) -> JobRegistry:
+        """The handler of every job kind, this installation's way; a kind left without one is
+        a start-up error (``MissingJobHandlers``), never a job that silently dies."""
+        registry = JobRegistry()
+        checker = SignatureChecker(
+            self.trust_store(), online=self.settings.signature.online, policy=binding_policy(self.settings)
+        )
+        registry.register(jobs.ProcessEmail, email_processing(checker))
+        registry.register(jobs.ScanDeadlines, maintenance.run_deadline_scan)
+        registry.register(jobs.DeadlineReminder, maintenance.send_deadline_reminder)
+        registry.register(jobs.DeadlineMissed, maintenance.mark_deadline_missed)
+        registry.register(jobs.Purge, maintenance.run_purge)
+        data = self.controller_data()
+        if data is None:
+            registry.register(jobs.PlanRequest, _plan_by_hand)
+            registry.register(jobs.ExecuteAction, _execute_by_hand)
+        else:
+            addresses = ConfiguredRecipientAddresses(self.engine.profile, self.settings.controller.recipient_contacts)
+            register_execution_jobs(registry, data, addresses, DataMapContactsOnFile(data))
+        registry.require_complete()
+        return registry
 
     def controller_data(self) -> SqlControllerData | None:
         """The controller's own databases as the data map describes them (None: no data map)."""
@@ -118,13 +139,6 @@ class App:
             self._seal = ControllerSeal(seal_config(self.settings))
         return self._seal
 
-    def execution_handlers(self) -> dict[str, JobHandler]:
-        data = self.controller_data()
-        if data is None:
-            return {"plan_request": _plan_by_hand}
-        notify = functools.partial(queue_recipient_notices, contacts=dict(self.settings.controller.recipient_contacts))
-        return execution_job_handlers(data, notify)
-
     def email_sender(self, name: str | None = None) -> EmailSender:
         return EmailSender(
             self.database,
@@ -142,16 +156,42 @@ class App:
         self.reader.dispose()
 
 
-def _plan_by_hand(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
+def email_processing(checker: SignatureChecker | None) -> JobHandler[jobs.ProcessEmail]:
+    """The ``process_email`` handler with its signature checker (None: signatures unchecked)."""
+
+    def run(job: jobs.ProcessEmail, uow: UnitOfWork, engine: Engine) -> None:
+        process_email(job.to_json(), uow, engine, checker=checker)
+
+    return run
+
+
+def _plan_by_hand(job: jobs.PlanRequest, uow: UnitOfWork, engine: Engine) -> None:
     """No data map: the engine tracks the request and staff carry it out themselves."""
-    request = uow.requests.get_by_reference(str(payload["reference"]), for_update=True)
+    request = uow.requests.get_by_reference(job.reference, for_update=True)
     request.flag_for_staff(
         "no data map is configured: find and act on this person's data by hand", at=engine.clock.now()
     )
 
 
+def _execute_by_hand(job: jobs.ExecuteAction, uow: UnitOfWork, engine: Engine) -> None:
+    """No data map: an action staff planned and approved cannot run here; they carry it out."""
+    action = uow.actions.get(job.action_id)
+    request = uow.requests.get(action.request_id, for_update=True)
+    request.flag_for_staff(
+        f"no data map is configured: carry out the approved {action.kind} by hand", at=engine.clock.now()
+    )
+
+
 def process_name() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+def binding_policy(settings: Settings) -> BindingPolicy:
+    """How recent a signed document must be to verify anyone (``[identity]``)."""
+    return BindingPolicy(
+        max_age=timedelta(days=settings.identity.signed_max_age_days),
+        clock_skew=timedelta(minutes=settings.identity.signed_clock_skew_minutes),
+    )
 
 
 def load_trust_store(settings: Settings) -> TrustStore:
@@ -206,12 +246,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate_schema:
     if settings.database.auto_migrate if migrate_schema is None else migrate_schema:
         migrate.upgrade(database)
     calendar_path = settings.resolve(settings.controller.calendar) if settings.controller.calendar else None
+    profile = load_controller_profile(settings)
     engine = Engine(
         uow=lambda: SqlUnitOfWork(database, clock.now),
         clock=clock,
         calendar=load_calendar(calendar_path),
-        profile=load_controller_profile(settings),
-        renderer=JinjaReplyRenderer(),
+        profile=profile,
+        # Identity letters list only the routes this installation offers (rightsdesk.identity_page).
+        renderer=JinjaReplyRenderer(routes=route_offer(settings, profile, clock)),
         reminder_days=settings.deadlines.reminder_days,
         staff_alert_address=settings.staff.alert_email or None,
     )

@@ -1,7 +1,7 @@
-"""Wiring of the Telegram chat intake (issue 7) from the settings: the bot, its identity
+"""Wiring of the Telegram chat intake from the settings: the bot, its identity
 routes and the HTTP routes `rightsdesk serve` mounts for it.
 
-Which identity routes the chat offers follows from what is configured (LAW.md §Identity;
+Which identity routes the chat offers follows from what is configured (docs/law.md §Identity;
 the tiers come from the controller profile):
 
 - one-time code to the e-mail or phone on file: needs ``[identity] secret`` and a data map
@@ -20,6 +20,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.routing import BaseRoute
 from telegram.error import InvalidToken, NetworkError, TimedOut
@@ -35,10 +36,10 @@ from bot.identity import (
     ShopVisitRoute,
     SignedDocumentRoute,
     StaticCustomerDirectory,
-    oidc_callback_route,
 )
+from bot.identity.oidc import oidc_http_routes
 from bot.services import SERVICES_KEY, BotServices, VerificationHooks, hooks_from_routes
-from rightsdesk.bootstrap import App
+from rightsdesk.bootstrap import App, binding_policy
 from rightsdesk.settings import Settings
 from workflows.domain.errors import ConfigurationError
 
@@ -68,6 +69,9 @@ def oidc_config(settings: Settings) -> OidcConfig | None:
     oidc = settings.oidc
     if not oidc.issuer:
         return None
+    if oidc.ca_file and not settings.resolve(oidc.ca_file).is_file():
+        raise ConfigurationError(f"oidc.ca_file: {settings.resolve(oidc.ca_file)} does not exist "
+                                 "(the PEM file of the broker's CA)")
     return OidcConfig(
         issuer=oidc.issuer,
         client_id=oidc.client_id,
@@ -78,6 +82,10 @@ def oidc_config(settings: Settings) -> OidcConfig | None:
         required_acr=oidc.required_acr,
         personal_code_claims=oidc.personal_code_claims,
         client_auth_method=oidc.client_auth_method,
+        max_age=timedelta(seconds=oidc.max_age_seconds),
+        auth_time_skew=timedelta(seconds=oidc.auth_time_skew_seconds),
+        ca_file=str(settings.resolve(oidc.ca_file)) if oidc.ca_file else None,
+        pushed_authorization=oidc.pushed_authorization,
     )
 
 
@@ -121,7 +129,9 @@ def identity_routes(app: App) -> ChatRoutes:
         log.warning("no [identity] secret: one-time codes are not offered (set RIGHTSDESK_IDENTITY__SECRET)")
     config = oidc_config(settings)
     oidc = OidcRoute(app.engine, app.database, customers, config) if config is not None else None
-    documents = SignedDocumentRoute(app.engine, app.trust_store, customers, online=settings.signature.online)
+    documents = SignedDocumentRoute(
+        app.engine, app.trust_store, customers, online=settings.signature.online, policy=binding_policy(settings)
+    )
     hooks = hooks_from_routes(codes=codes, documents=documents, oidc=oidc, shop=ShopVisitRoute(app.engine))
     candidates = (("one-time code", codes), ("eID login", oidc), ("signed document", documents))
     offered = (*(name for name, route in candidates if route is not None), "shop visit")
@@ -241,11 +251,18 @@ class ChatIntake:
         asyncio.run(_main())
 
 
-def oidc_routes(app: App, routes: ChatRoutes | None) -> list[BaseRoute]:
-    """The eID login's callback, served wherever the web side runs (it needs no bot)."""
+def oidc_route_for(app: App, routes: ChatRoutes | None = None) -> OidcRoute | None:
+    """The eID route (the chat's, when built), or None without ``[oidc]``. The web page for
+    e-mail requesters calls its ``start_for_web``."""
     if routes is not None and routes.oidc is not None:
-        return [oidc_callback_route(routes.oidc)]
+        return routes.oidc
     config = oidc_config(app.settings)
     if config is None:
-        return []
-    return [oidc_callback_route(OidcRoute(app.engine, app.database, customer_directory(app), config))]
+        return None
+    return OidcRoute(app.engine, app.database, customer_directory(app), config)
+
+
+def oidc_routes(app: App, routes: ChatRoutes | None) -> list[BaseRoute]:
+    """The eID login's callback, served wherever the web side runs (it needs no bot)."""
+    route = oidc_route_for(app, routes)
+    return list(oidc_http_routes(route)) if route is not None else []

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot.identity.errors import IdentityRouteError
+from bot.identity.oidc import discover, is_loopback_url
 from rightsdesk.bootstrap import profile_path
+from rightsdesk.chat import oidc_config
 from rightsdesk.sealing import open_sealer, seal_config
 from rightsdesk.settings import Settings, find_config, load_settings
 from signature.sealing import SealingError
@@ -37,6 +42,8 @@ def check_configuration(config_option: str | None) -> tuple[list[str], list[str]
     _check_database(settings, problems, summary)
     _check_seal(settings, problems, summary)
     _check_chat(settings, summary)
+    _check_letter_routes(settings, summary)
+    _check_oidc(settings, problems, summary)
     return problems, summary
 
 
@@ -132,3 +139,67 @@ def _check_chat(settings: Settings, summary: list[str]) -> None:
     else:
         summary.append("identity: no [identity] secret, so one-time codes are off (RIGHTSDESK_IDENTITY__SECRET)")
     summary.append(f"identity routes in the chat: {', '.join(routes)}")
+
+
+def _check_letter_routes(settings: Settings, summary: list[str]) -> None:
+    """What the identity letters to e-mail requesters will offer (only routes that work here)."""
+    from rightsdesk.identity_page import installation_routes
+
+    try:
+        profile = load_profile(profile_path(settings))
+    except ConfigurationError:
+        return  # reported by _check_profile
+    routes = installation_routes(settings, profile)
+    offered = []
+    if routes.signed_email_address:
+        offered.append(f"a signed e-mail to {routes.signed_email_address}")
+    if routes.web_page:
+        page = ["eID login"] if routes.eid_login else []
+        page += ["one-time code to the contact on file"] if routes.one_time_codes else []
+        methods = ", ".join(page) or "nothing yet"
+        offered.append(f"the request page linked from each letter ({settings.serve.public_url}/…: {methods})")
+    else:
+        summary.append(
+            "identity: no request page for e-mail requesters (needs [serve] public_url and [identity] secret)"
+        )
+    offered.append("a shop visit with an ID document")
+    summary.append(f"identity routes in letters to e-mail requesters: {'; '.join(offered)}")
+
+
+def _check_oidc(settings: Settings, problems: list[str], summary: list[str]) -> None:
+    """``[oidc]``: the issuer and the redirect address must be https (OIDC Core §3.1.2.1, and
+    the issuer identifier is an https URL, §2), except on loopback for a test provider; and
+    the provider must answer its discovery document, this one request saying why not."""
+    if not settings.oidc.issuer:
+        summary.append("eID login: no [oidc] issuer (not offered)")
+        return
+    try:
+        config = oidc_config(settings)
+    except ConfigurationError as error:
+        problems.extend(error.problems)
+        return
+    if config is None:
+        return
+    insecure = False
+    for key, url in (("oidc.issuer", config.issuer), ("oidc.redirect_uri", config.redirect_uri)):
+        scheme = urlsplit(url).scheme
+        if scheme != "https" and not (scheme == "http" and is_loopback_url(url)):
+            problems.append(
+                f"{key}: {url!r} is not https; eID logins carry tokens and personal codes, so only "
+                "https is accepted (plain http only on loopback, for a local test provider)"
+            )
+            insecure = True
+    if insecure:
+        return
+    try:
+        document = asyncio.run(discover(config))
+    except IdentityRouteError as error:
+        problems.append(f"oidc: the provider {config.issuer} cannot be used: {error}")
+        return
+    methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    if config.client_auth_method not in methods:
+        problems.append(
+            f"oidc.client_auth_method: the provider supports {', '.join(map(str, methods))}, "
+            f"not {config.client_auth_method}"
+        )
+    summary.append(f"eID login: {config.issuer} answers its discovery document; callback {config.redirect_uri}")

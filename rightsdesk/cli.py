@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             app.close()
     if command == ["seal"]:
-        from signature.seal_cli import main as seal_main
+        from rightsdesk.sealing import seal_command as seal_main
 
         configure_logging("WARNING")
         return seal_main(_strip_global(args)[1:])
@@ -214,6 +214,7 @@ host = "127.0.0.1"
 port = 8080
 services = ["web", "worker", "telegram"]
 # public_url = "https://privacy.example.lv"   # behind your HTTPS proxy: webhook and eID callback
+# trusted_proxies = ["127.0.0.1"]   # your reverse proxy: only its X-Forwarded-For is believed
 
 [staff]
 # alert_email = "privacy-team@example.lv"

@@ -30,11 +30,12 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, select
 
 from rightsdesk.bootstrap import App
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.asice import addressed
 from rightsdesk.demo_kit.bot_api import FakeBotApi
 from rightsdesk.demo_mailbox import LOOPBACK
 from rightsdesk.demo_pki import load_demo_pki
 from rightsdesk.settings import Settings
-from workflows.adapters.connectors import sample_shop
 from workflows.adapters.orm import requests
 
 PRIVACY_ADDRESS = "privacy@example.lv"
@@ -103,7 +104,7 @@ def prepare_seal(directory: Path, report: DemoReport) -> dict[str, object]:
     if shutil.which("softhsm2-util") is None:
         report.notes.append("softhsm2-util is not installed: export packages are not sealed (apt install softhsm2)")
         return {"enabled": False}
-    from signature.demo_seal import DemoToken, activate, setup_demo
+    from rightsdesk.demo_kit.seal import DemoToken, activate, setup_demo
     from signature.pkcs11_key import SealingError
 
     token_dir = directory / "seal"
@@ -141,7 +142,13 @@ def demo_settings(directory: Path, *, http_port: int, smtp_in_port: int, relay_p
                 "export_dir": "exports",
                 "recipient_contacts": RECIPIENT_CONTACTS,
             },
-            "serve": {"host": LOOPBACK, "port": http_port, "services": ["web", "worker", "smtp", "telegram"]},
+            "serve": {
+                "host": LOOPBACK,
+                "port": http_port,
+                "services": ["web", "worker", "smtp", "telegram"],
+                # Letters link to the e-mail identity page on this machine.
+                "public_url": f"http://{LOOPBACK}:{http_port}",
+            },
             "worker": {"idle_seconds": 0.5},
             "staff": {"alert_email": "privacy-team@example.lv"},
             "signature": {"trust_dir": "trust"},
@@ -277,7 +284,8 @@ def sample_mails(directory: Path, report: DemoReport) -> list[SampleMail]:
     pki = load_demo_pki(directory / "trust", given_name=liga.first_name, surname=liga.last_name,
                         personal_code=liga.personal_code, email=liga.email)
     text = "Lūdzu dzēst visus manus personas datus."
-    edoc = pki.signed_container({"pieprasijums.txt": text.encode()})
+    # A signed request verifies only if it names the controller (or its reference) and is fresh.
+    edoc = pki.signed_container({"pieprasijums.txt": addressed(text)})
     samples.append(SampleMail(
         "signed erasure request (eParaksts .edoc)", liga.email,
         mail((f"{liga.first_name} {liga.last_name}", liga.email), "Datu dzēšana",

@@ -12,16 +12,29 @@ of the data (eIDAS Art. 35(2)).
 One logged-in token session is opened on the first seal and reused until :meth:`close`
 (logging in per package would be slow, and every wrong PIN counts towards locking the
 token). A token that failed is dropped and reopened on the next attempt.
+
+``rightsdesk seal`` (:func:`seal_command`) tries sealing out with a SoftHSM2 demo token:
+
+    rightsdesk seal setup-demo [--dir DIR]   token, on-token key, demo CA and e-seal certificate
+    rightsdesk seal test [--dir DIR]         seal a sample (ASiC-E and PDF) and validate both
+
+Exit status: 0 when done (``test``: both seals validate TOTAL-PASSED as seals of a legal
+person), 1 when a seal does not validate, 2 when sealing is impossible as configured (the
+reason and what to do go to stderr). The demo token is :mod:`rightsdesk.demo_kit.seal`'s;
+sealing and validating the sample is the signature library's (``signature.seal_cli``).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
 from rightsdesk.settings import Settings
+from signature.errors import SignatureError
 from signature.sealing import SealConfig, Sealer, SealingError
 from workflows.adapters.connectors.export_package import PackageSealingError
 
@@ -110,3 +123,61 @@ class ControllerSeal:
 
     def close(self) -> None:
         self._drop()
+
+
+DEMO_DIR = Path("seal-demo")
+
+
+def _seal_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rightsdesk seal", description="Seal files with the controller's e-seal.")
+    sub = p.add_subparsers(dest="command", required=True)
+    setup = sub.add_parser("setup-demo", help="create a SoftHSM2 demo token with a demo e-seal")
+    setup.add_argument("--dir", type=Path, default=DEMO_DIR, help=f"where to create it (default {DEMO_DIR})")
+    setup.add_argument("--organisation", default="Demo Veikals SIA")
+    setup.add_argument("--registration", default="40000000000", help="company register number (NTRLV-…)")
+    test = sub.add_parser("test", help="seal a sample with the demo token and validate it")
+    test.add_argument("--dir", type=Path, default=DEMO_DIR)
+    test.add_argument("--tsa", default=None, help="RFC 3161 time-stamp authority URL (seal at level T)")
+    return p
+
+
+def _setup_demo(args: argparse.Namespace) -> int:
+    from rightsdesk.demo_kit.seal import setup_demo
+
+    demo = setup_demo(args.dir, organisation=args.organisation, registration=args.registration)
+    d = Path(demo.directory)
+    print(f"SoftHSM2 token {demo.token_label!r} created in {d / 'tokens'} (config {demo.softhsm2_conf})")
+    print(f"ECDSA P-384 key pair generated on the token, label {demo.key_label!r} (private key not extractable)")
+    print(f"Demo CA (not trusted by anyone; its private key was discarded): {demo.ca_pem}")
+    print(f"Demo e-seal certificate for {demo.organisation} (legal person, not qualified): {demo.cert_pem}")
+    print("Both certificates are stored on the token too.")
+    print(f"User PIN: in {demo.pin_file} (mode 600); it is not printed.")
+    print("\nTry:")
+    print(f"  rightsdesk seal test --dir {d}")
+    print(f"  rightsdesk verify {d / 'sample.asice'} --anchor {demo.ca_pem}")
+    print(f"  rightsdesk verify {d / 'sample-sealed.pdf'} --anchor {demo.ca_pem}")
+    print(f"\nOther PKCS#11 tools: SOFTHSM2_CONF={demo.softhsm2_conf} softhsm2-util --show-slots")
+    return 0
+
+
+def _test_demo(args: argparse.Namespace) -> int:
+    from rightsdesk.demo_kit.seal import DemoToken, activate, sample_pdf
+    from signature.seal_cli import seal_test
+
+    demo = DemoToken.load(args.dir.resolve())
+    activate(demo)
+    config = SealConfig(module=demo.module, token_label=demo.token_label, key_label=demo.key_label,
+                        pin_env=None, pin_file=Path(demo.pin_file), tsa_url=args.tsa)
+    return seal_test(config, anchor_pem=Path(demo.ca_pem), directory=Path(demo.directory), pdf=sample_pdf())
+
+
+def seal_command(argv: list[str] | None = None) -> int:
+    """``rightsdesk seal setup-demo|test``; returns the exit status (see the module docstring)."""
+    args = _seal_parser().parse_args(argv)
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        return _setup_demo(args) if args.command == "setup-demo" else _test_demo(args)
+    except (SealingError, OSError, SignatureError) as exc:
+        print(f"seal: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2

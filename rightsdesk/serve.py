@@ -17,7 +17,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from prometheus_client import CollectorRegistry, generate_latest
@@ -33,6 +33,7 @@ from mail_intake.server import SmtpIntake
 from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App, smtp_in_config
 from rightsdesk.chat import ChatIntake, oidc_routes, telegram_configured
+from rightsdesk.identity_page import identity_page_routes
 from staff.web.app import ConsoleConfig, build_console
 from workflows.domain.deadlines import riga_date
 from workflows.domain.errors import ConfigurationError
@@ -99,10 +100,14 @@ def build_http_app(app: App, workers: list[Worker], chat: ChatIntake | None = No
         engine=app.engine,
         database=app.database,
         reader=app.reader,
-        config=ConsoleConfig(secure_cookies=app.settings.staff.secure_cookies),
+        config=ConsoleConfig(
+            secure_cookies=app.settings.staff.secure_cookies,
+            trusted_proxies=app.settings.serve.trusted_proxies,
+        ),
     )
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/metrics", metrics)]
     routes += oidc_routes(app, chat.routes if chat is not None else None)
+    routes += identity_page_routes(app, chat.routes if chat is not None else None)
     if chat is not None:
         routes += chat.http_routes()
     routes.append(Mount("/", app=console))
@@ -178,9 +183,7 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
         intake.start()
     try:
         if "web" in wanted:
-            config = uvicorn.Config(
-                build_http_app(app, workers, chat), host=host, port=port, log_level="warning", lifespan="on"
-            )
+            config = http_server_config(build_http_app(app, workers, chat), host=host, port=port)
             server = uvicorn.Server(config)
             log.info("listening on http://%s:%s (/healthz, /metrics)", host, port)
             # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again
@@ -199,6 +202,18 @@ def serve(app: App, services: Iterable[str], *, host: str, port: int) -> None:
         for thread in threads:
             thread.join(timeout=30)
         app.close()
+
+
+def http_server_config(
+    asgi: Any, *, host: str, port: int, lifespan: Literal["auto", "on", "off"] = "on"
+) -> uvicorn.Config:
+    """uvicorn for the web service, with its own X-Forwarded-For handling off.
+
+    uvicorn would otherwise replace the peer address with the header's whenever the peer is
+    127.0.0.1 (or whatever FORWARDED_ALLOW_IPS says), before the console can tell whether the
+    peer is one of ``[serve] trusted_proxies``: the console alone decides (staff.web.client_address).
+    """
+    return uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan=lifespan, proxy_headers=False)
 
 
 def chat_intake(app: App, wanted: set[str]) -> ChatIntake | None:

@@ -7,6 +7,7 @@ naming where the value came from (the file and key, or the variable).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -41,7 +43,7 @@ class ControllerSettings(_Section):
     calendar: str | None = None
     """Path of an edited Latvian holiday calendar; empty means the shipped one."""
     datamap: str | None = None
-    """The data map of the controller's own databases (issue 5); empty: staff carry out
+    """The data map of the controller's own databases; empty: staff carry out
     requests by hand and the engine only tracks them."""
     export_dir: str = "rightsdesk-data/exports"
     """Where access and portability packages are written before delivery."""
@@ -63,6 +65,22 @@ class DeadlineSettings(_Section):
 Service = Literal["web", "worker", "smtp", "telegram"]
 
 
+def _https_or_loopback(url: str) -> bool:
+    """``https://`` anywhere; plain ``http://`` only to this machine (a prefix test would let
+    ``http://localhost.example.net`` through)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -72,13 +90,42 @@ class ServeSettings(_Section):
     """The HTTPS address customers' browsers and Telegram reach this server at (behind the
     reverse proxy), e.g. ``https://privacy.example.lv``: the base of the Telegram webhook and of
     the eID login's redirect. Empty: neither is available."""
+    trusted_proxies: tuple[str, ...] = ()
+    """IP addresses or CIDR blocks of the reverse proxies in front of the web service, e.g.
+    ``["127.0.0.1", "10.0.0.0/24"]``. Only a request whose direct peer is one of them has its
+    client address read from ``X-Forwarded-For`` (the right-most hop that is not one of them);
+    empty: the peer is the client and the header is ignored (RFC 7239 §8.1)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_forwarded_flag(cls, data: Any) -> Any:
+        # An all-or-nothing "trust the header" flag let any client choose its address; mapping
+        # it onto "trust every peer" would keep that hole open, so it is refused with the fix.
+        if isinstance(data, Mapping) and "trust_forwarded_for" in data:
+            raise ValueError(
+                "trust_forwarded_for is replaced by trusted_proxies: list the reverse proxies' addresses, "
+                'e.g. trusted_proxies = ["127.0.0.1"], or remove the key when no proxy sits in front'
+            )
+        return data
 
     @field_validator("public_url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if value and not _https_or_loopback(value):
             raise ValueError("give the https:// address the server is reached at (http only on loopback)")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR block (e.g. 127.0.0.1 or 10.0.0.0/24)"
+                ) from None
+        return tuple(entry.strip() for entry in value)
 
 
 class WorkerSettings(_Section):
@@ -166,7 +213,7 @@ class SealSettings(_Section):
 
 
 class TelegramSettings(_Section):
-    """The controller's Telegram bot (issue 7). Give the token from @BotFather as
+    """The controller's Telegram bot. Give the token from @BotFather as
     RIGHTSDESK_TELEGRAM__TOKEN rather than in the file. No token: no chat intake."""
 
     token: str = Field(default="", repr=False)
@@ -191,13 +238,18 @@ class TelegramSettings(_Section):
 
 
 class IdentitySettings(_Section):
-    """Identity verification of chat customers (LAW.md §Identity)."""
+    """Identity verification of chat customers (Art. 12(6); docs/law.md §Identity)."""
 
     secret: str | None = Field(default=None, repr=False)
     """At least 32 bytes; keys the one-time code digests and throttles. Best given as
     RIGHTSDESK_IDENTITY__SECRET. Empty: one-time codes are not offered."""
     customer_table: str = "customers"
     """The data-map table of customer accounts, whose e-mail and phone receive one-time codes."""
+    signed_max_age_days: int = Field(default=30, ge=1, le=366)
+    """A signed document verifies only if signed at most this many days before it was received
+    (the signing time proven by a time-stamp, else the signer's claim)."""
+    signed_clock_skew_minutes: int = Field(default=10, ge=0, le=1440)
+    """How far a signing time may lie after receipt (signers' clocks run fast); later is refused."""
 
     @field_validator("secret")
     @classmethod
@@ -221,6 +273,20 @@ class OidcSettings(_Section):
     required_acr: tuple[str, ...] = ()
     personal_code_claims: tuple[str, ...] = ("personal_code", "serialNumber", "serial_number")
     client_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    """How the client authenticates at the token endpoint (OIDC Core §9): HTTP Basic with the
+    form-encoded id and secret (RFC 6749 §2.3.1), or both in the POST body."""
+    max_age_seconds: int = Field(default=0, ge=0, le=3600)
+    """Sent as ``max_age`` with ``prompt=login`` (OIDC Core §3.1.2.1): 0 asks for an
+    authentication now, so no earlier provider session (a shared browser, a victim opening
+    someone else's link) can confirm a request."""
+    auth_time_skew_seconds: int = Field(default=120, ge=0, le=600)
+    """How much older than ``max_age`` the ID token's ``auth_time`` may be: clock skew plus the
+    seconds between authenticating and the redirect reaching us."""
+    ca_file: str = ""
+    """PEM file of a broker's private CA, trusted for the eID client's connections only."""
+    pushed_authorization: bool = True
+    """Send the login's parameters server to server (RFC 9126) when the provider offers it, so
+    a forwarded link cannot be edited to drop ``prompt=login``."""
 
     @model_validator(mode="after")
     def _complete_when_issuer_set(self) -> OidcSettings:

@@ -166,5 +166,53 @@ def failed_report(
     )
 
 
+def signed_facts(signed_data: Any) -> dict[str, str]:
+    """Per SignerInfo position, what :func:`signature.validate.signed_facts` gives for XAdES
+    and :mod:`signature.pades` for PAdES (``ValidationReport.extra`` keys
+    ``signature_value_sha256.<n>`` and ``claimed_signing_time.<n>``): the SHA-256 of the
+    signature value the signer's key made (RFC 5652 clause 5.3 ``signature``) and the
+    ``signing-time`` signed attribute (RFC 5652 clause 11.3).
+
+    The signature time-stamp is an unsigned attribute (EN 319 122-1 clause 5.3): whoever holds
+    a ``.p7s`` or a signed message can strip it or add a fresh one without breaking the
+    signature, so it neither identifies the signature nor proves that it is recent. A value
+    that cannot be read is left out: the signature's own report says what is wrong with it.
+    """
+    import hashlib
+
+    facts: dict[str, str] = {}
+    try:
+        signer_infos = list(signed_data["signer_infos"])
+    except Exception:  # a malformed SignedData: its report already says so
+        return facts
+    for index, signer_info in enumerate(signer_infos):
+        try:
+            value = bytes(signer_info["signature"].native)
+        except Exception:  # noqa: S112 - an unreadable value identifies nothing: its report says why
+            continue
+        facts[f"signature_value_sha256.{index}"] = hashlib.sha256(value).hexdigest()
+        claimed = _claimed_signing_time(signer_info)
+        if claimed is not None:
+            facts[f"claimed_signing_time.{index}"] = claimed.isoformat()
+    return facts
+
+
+def _claimed_signing_time(signer_info: Any) -> datetime | None:
+    """The earliest ``signing-time`` among the signed attributes (RFC 5652 clause 11.3 allows
+    one; should several appear, the earliest, so a forged one can only make it look older)."""
+    moments: list[datetime] = []
+    try:
+        for attribute in signer_info["signed_attrs"] or ():
+            if attribute["type"].native != "signing_time":
+                continue
+            for value in attribute["values"]:
+                moment = value.native
+                if isinstance(moment, datetime):
+                    moments.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except Exception:  # a malformed attribute: the validation reports it
+        return None
+    return min(moments) if moments else None
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -220,4 +220,30 @@ def validate_pdf(data: bytes, *, store: Any, at: datetime | None = None, online:
     warnings = [] if reports else ["the PDF carries no signature"]
     warnings += _doc_timestamp_warnings(reader, store, at=at, online=online, material=material)
     return ValidationReport(source=source, container="PDF", signatures=reports, warnings=tuple(warnings),
-                            validated_at=validated_at)
+                            validated_at=validated_at, extra=_signed_facts(signatures))
+
+
+def _signed_facts(signatures: list[Any]) -> dict[str, str]:
+    """Per signature position: the SHA-256 of the CMS signature value, the signing time the
+    signer signed (signing-time attribute or ``/M``), as :func:`signature.validate.signed_facts`
+    gives for XAdES, and where the signed revision ends (the ByteRange's end), so that a
+    reader of the signed text reads that revision and nothing appended after it. The signature
+    time-stamp is an unsigned attribute inside ``/Contents``, outside the ByteRange (EN 319
+    142-1 clause 5.3): whoever holds the PDF can strip it or put a fresh one in its place, so
+    it neither identifies the signature nor proves it is recent."""
+    import hashlib
+
+    facts: dict[str, str] = {}
+    for index, sig in enumerate(signatures):
+        try:
+            value = bytes(sig.signer_info["signature"].native)
+            facts[f"signature_value_sha256.{index}"] = hashlib.sha256(value).hexdigest()
+            claimed = sig.self_reported_timestamp
+            _, _, start, length = (int(n) for n in sig.byte_range)
+            facts[f"signed_bytes_end.{index}"] = str(start + length)
+        except Exception as exc:  # a malformed field: its report already says so
+            logger.debug("PDF signature %d: no signed facts (%s)", index, type(exc).__name__)
+            continue
+        if isinstance(claimed, datetime):
+            facts[f"claimed_signing_time.{index}"] = claimed.isoformat()
+    return facts

@@ -3,8 +3,8 @@
 Every XML document that reaches ``signature`` comes from a stranger (an e-mail
 attachment) or from the network (a trusted list). We therefore refuse DTDs
 outright (which also rules out entity expansion bombs and external entities),
-never touch the network, and never resolve entities. See SIGNATURES.md
-§Attacks ("DTDs, external entities and entity bombs refused").
+never touch the network, and never resolve entities. See docs/signatures.md
+§Attacks covered ("DTDs, external entities and entity bombs refused").
 """
 
 from __future__ import annotations

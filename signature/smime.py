@@ -36,7 +36,15 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from typing import Any
 
-from .cms_status import build_report, failed_report, key_usage_constraints, now_utc, time_evidence, validation_context
+from .cms_status import (
+    build_report,
+    failed_report,
+    key_usage_constraints,
+    now_utc,
+    signed_facts,
+    time_evidence,
+    validation_context,
+)
 from .errors import UnsupportedFormat, UnusableInput
 from .report import Indication, SignatureFormat, SignatureReport, SignedFile, SubIndication, ValidationReport
 
@@ -313,7 +321,8 @@ def validate_detached_p7s(p7s: bytes, content: bytes, *, store: Any, at: datetim
     sig = (failed_report(fmt, SubIndication.FORMAT_FAILURE, problem) if problem else
            _validate_cms(parsed, content, detached=True, store=store, at=at, online=online, fmt=fmt,
                          validated_at=validated_at, name="detached content"))
-    return ValidationReport(source=source, container="CMS", signatures=(sig,), validated_at=validated_at)
+    return ValidationReport(source=source, container="CMS", signatures=(sig,), validated_at=validated_at,
+                            extra=signed_facts(parsed.signed_data))
 
 
 def _signer_emails(report: SignatureReport, certificates: tuple[Any, ...]) -> set[str]:
@@ -369,6 +378,7 @@ def validate_smime_message(raw: bytes, *, store: Any, at: datetime | None = None
     emails = _signer_emails(sig, parsed.certificates)
     if sig.signer is not None and from_addresses and not set(from_addresses) & emails:
         warnings.append("From header differs from the signer's certificate; the signer is who the certificate says")
-    report = ValidationReport(source, "S/MIME", (sig,), warnings=tuple(warnings), validated_at=validated_at)
+    report = ValidationReport(source, "S/MIME", (sig,), warnings=tuple(warnings), validated_at=validated_at,
+                              extra=signed_facts(signed_data))
     verified = sig.indication is not Indication.TOTAL_FAILED
     return SmimeResult(report, entity if verified else None, from_addresses)

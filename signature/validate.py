@@ -8,16 +8,22 @@ enveloping CMS; it raises :class:`UnusableInput` (or its subclass
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import re
 from datetime import UTC, datetime
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .asic import is_zip, read_asic
 from .errors import UnsupportedFormat, UnusableInput
 from .report import ValidationReport
 from .trust import TrustStore
 from .xades import parse_signature_document, validate_parsed_document
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_SIGNATURES = 20
 """A sane ceiling: real containers carry one to a few signatures."""
@@ -94,6 +100,9 @@ def validate_asic(
     covered = {f.name for r in reports if r.passed for f in r.signed_files}
     unsigned = tuple(sorted(n for n in container.data_files if n not in covered))
     warnings = list(container.notes)
+    extra = {"zip_comment": container.comment} if container.comment else {}
+    signatures = [sig for document in documents for sig in document.signatures]
+    extra.update(signed_facts(signatures))
     if unsigned:
         warnings.append(f"{len(unsigned)} file(s) in the container are not covered by any signature that passed")
     return ValidationReport(
@@ -103,8 +112,47 @@ def validate_asic(
         unsigned_files=unsigned,
         warnings=tuple(warnings),
         validated_at=when,
-        extra={"zip_comment": container.comment} if container.comment else {},
+        extra=extra,
     )
+
+
+SIGNATURE_VALUE_KEY = "signature_value_sha256.{index}"
+"""``ValidationReport.extra`` key: SHA-256 of the n-th signature's SignatureValue (0-based)."""
+CLAIMED_TIME_KEY = "claimed_signing_time.{index}"
+"""``ValidationReport.extra`` key: the earliest SigningTime the n-th signature claims (ISO 8601)."""
+
+
+def signed_facts(signatures: list[etree._Element]) -> dict[str, str]:
+    """What the caller needs to recognise a signature however it is re-wrapped, per position.
+
+    ``SignatureReport.signing_time`` is the time-stamp's time when there is one, and the
+    time-stamp is an *unsigned* property (EN 319 132-1 clause 5.3): anyone holding the file can
+    strip it, or replace it with a fresh one over the same SignatureValue, without breaking the
+    signature. So a signature is identified by its SignatureValue (the value the signer's key
+    made: the SignatureValue element of XML Signature 1.1), and the SigningTime the signer
+    signed (a signed property) is reported beside it: a fresh time-stamp proves only that an
+    old signature existed by now.
+    When a wrapping attack adds a second SigningTime outside the signed properties, the earliest
+    one is reported, so a forged one can only make the signature look older.
+    """
+    from .xmldsig import NS, DsigFormatError, b64decode
+
+    facts: dict[str, str] = {}
+    for index, sig in enumerate(signatures):
+        value = sig.find("ds:SignatureValue", NS)
+        if value is not None and value.text:
+            with contextlib.suppress(DsigFormatError):  # the validation reports a malformed value
+                facts[SIGNATURE_VALUE_KEY.format(index=index)] = hashlib.sha256(b64decode(value.text)).hexdigest()
+        claimed = []
+        for element in sig.iterfind(".//xades:SigningTime", NS):
+            try:
+                moment = datetime.fromisoformat((element.text or "").strip().replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            claimed.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        if claimed:
+            facts[CLAIMED_TIME_KEY.format(index=index)] = min(claimed).isoformat()
+    return facts
 
 
 def validate_file(

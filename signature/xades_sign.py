@@ -7,7 +7,7 @@ Usage::
                        timestamp=lambda data: tst_der, ocsp_der=ocsp_response_der)
 
 Signing goes through :class:`XadesKey` (``sign(data, algorithm)`` plus the
-certificate chain) so a PKCS#11 key (SoftHSM2, an HSM) can seal later (issue 8).
+certificate chain) so a PKCS#11 key (SoftHSM2, an HSM) can seal (:mod:`signature.pkcs11_key`).
 
 Flavours: ``"edoc"`` is LVRTC EDOC 2.0 (``META-INF/edoc-signatures-S1.xml``, ids
 ``S1-…``, ZIP comment ``EDOC/2.0``); ``"dss"`` is the EU DSS shape
@@ -50,7 +50,7 @@ MIMETYPE = b"application/vnd.etsi.asic-e+zip"
 
 @runtime_checkable
 class XadesKey(Protocol):
-    """A signing key: local, or a PKCS#11 token later (issue 8)."""
+    """A signing key: local, or on a PKCS#11 token (:mod:`signature.pkcs11_key`)."""
 
     @property
     def certificate_chain(self) -> Sequence[x509.Certificate]:

@@ -1,9 +1,9 @@
-"""Staff accounts, sign-in with lockout, server-side sessions, and the staff audit trail.
+"""Staff accounts, throttled sign-in, server-side sessions, and the staff audit trail.
 
-Lockout (Art. 32(1)(b), ENISA guidance on brute force): more than ``max_failures`` failed
-sign-ins within ``window`` for one username, or from one client address, refuse further
-attempts until the oldest failure leaves the window. A refused attempt during lockout is
-not counted again, so a locked account unlocks on time even under a continued attack.
+Sign-in is slowed, never locked (Art. 32(1)(b); NIST SP 800-63B §5.2.2): see
+:mod:`staff.sign_in_throttle` for the rule. A successful sign-in hands the browser a device
+token (a random value; the table keeps its SHA-256 digest) that makes it a recognised browser
+for that account: failures that others cause on the account do not slow it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,15 +22,19 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from staff.errors import LockedOut, SignInRefused, StaffUserExists, UnknownStaffUser
 from staff.passwords import Passwords
 from staff.roles import Role
-from workflows.adapters.staff_tables import staff_audit, staff_login_attempts, staff_sessions, staff_users
+from staff.sign_in_throttle import ThrottlePolicy, source_of, wait_for
+from workflows.adapters.staff_tables import (
+    staff_audit,
+    staff_devices,
+    staff_login_attempts,
+    staff_sessions,
+    staff_users,
+)
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
+PRUNE_EVERY_SECONDS = 600.0
+"""Old attempts and forgotten browsers are deleted at most this often (per process)."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,25 @@ class Session:
     role: Role
     csrf_token: str
     expires_at: datetime
+    device_token: str = field(default="", repr=False)
+    """Set only on the session a sign-in opened: the browser's (new) device token to store."""
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def _serialise(connection: Any, *keys: str) -> None:
+    """Hold, until the transaction ends, a lock per key, always taken in the order given.
+
+    SQLite needs nothing: every transaction of the writing engine already holds the database's
+    write lock. PostgreSQL gets transaction-scoped advisory locks, which also cover usernames
+    and addresses that have no row to lock."""
+    if connection.dialect.name != "postgresql":
+        return
+    for key in keys:
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        connection.execute(select(func.pg_advisory_xact_lock(number)))
 
 
 class StaffAccounts:
@@ -63,7 +83,7 @@ class StaffAccounts:
         now: Callable[[], datetime],
         *,
         passwords: Passwords | None = None,
-        lockout: LockoutPolicy | None = None,
+        throttle: ThrottlePolicy | None = None,
         session_lifetime: timedelta = timedelta(hours=10),
         reader: Engine | None = None,
     ) -> None:
@@ -73,8 +93,9 @@ class StaffAccounts:
         self._reader = reader or database
         self._now = now
         self.passwords = passwords or Passwords()
-        self.lockout = lockout or LockoutPolicy()
+        self.throttle = throttle or ThrottlePolicy()
         self.session_lifetime = session_lifetime
+        self._pruned_at = float("-inf")
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -119,10 +140,12 @@ class StaffAccounts:
             if not changed:
                 raise UnknownStaffUser(f"no staff user {username}", username=username)
             connection.execute(delete(staff_sessions).where(staff_sessions.c.username == username))
+            connection.execute(delete(staff_devices).where(staff_devices.c.username == username))
             self._audit(connection, by, "staff_disabled", target=username)
 
     def reset(self, username: str, password: str, *, by: str) -> None:
-        """Set a new password, re-enable the account, clear its failures and end its sessions."""
+        """Set a new password, re-enable the account, clear its failures, end its sessions and
+        forget its recognised browsers (a reset may follow a compromise)."""
         hashed = self.passwords.hash(password)
         with self._db.begin() as connection:
             changed = connection.execute(
@@ -133,6 +156,7 @@ class StaffAccounts:
             if not changed:
                 raise UnknownStaffUser(f"no staff user {username}", username=username)
             connection.execute(delete(staff_sessions).where(staff_sessions.c.username == username))
+            connection.execute(delete(staff_devices).where(staff_devices.c.username == username))
             connection.execute(
                 delete(staff_login_attempts).where(
                     staff_login_attempts.c.username == username, staff_login_attempts.c.succeeded.is_(False)
@@ -142,16 +166,39 @@ class StaffAccounts:
 
     # -- signing in -----------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str, *, client: str) -> Session:
-        """Check the password under the lockout policy and open a session.
+    def sign_in(self, username: str, password: str, *, client: str, device_token: str = "") -> Session:
+        """Check the password under the throttle and open a session.
 
-        Raises :class:`LockedOut` before checking anything when the account or the address
-        is locked, and :class:`SignInRefused` for a wrong name, password or disabled account.
+        ``client`` is the client address, ``device_token`` the browser's device cookie (may be
+        empty). Raises :class:`LockedOut` before checking anything while this attempt must wait
+        (``retry_after_seconds``, ``by``: address, device or account), and
+        :class:`SignInRefused` for a wrong name, password or disabled account.
         """
         username = username.strip()[:64]
         client = client[:100]
+        source = source_of(client)
         now = self._now()
-        self._refuse_if_locked(username, client, now)
+        self._prune(now)
+        # The throttle is checked and the attempt recorded (as failed until the password proves
+        # otherwise) in one serialised write, so a burst of parallel guesses, in one process or
+        # many, cannot all pass the check before the first of them is counted.
+        with self._db.begin() as connection:
+            _serialise(connection, f"source:{source}", f"account:{username}")
+            device = self._recognised_device(connection, username, device_token, now)
+            wait = wait_for(connection, self.throttle, username=username, source=source, device=device, now=now)
+            if wait is None:
+                recorded = connection.execute(
+                    insert(staff_login_attempts).values(
+                        at=now, username=username, client=source, device=device, succeeded=False
+                    )
+                )
+                attempt = recorded.inserted_primary_key[0] if recorded.inserted_primary_key else None
+            else:
+                detail = {"by": wait.by, "retry_after": wait.seconds(now)}
+                self._audit(connection, username, "sign_in_throttled", client=client, detail=detail)
+        if wait is not None:
+            log.warning("staff sign-in slowed (%s), retry in %s s", wait.by, wait.seconds(now))
+            raise LockedOut("too many failed sign-ins", retry_after_seconds=wait.seconds(now), by=wait.by)
         with self._reader.connect() as connection:
             row = connection.execute(select(staff_users).where(staff_users.c.username == username)).first()
         if row is None:
@@ -160,9 +207,10 @@ class StaffAccounts:
         else:
             ok = self.passwords.verify(row.password_hash, password) and bool(row.active)
         with self._db.begin() as connection:
-            connection.execute(
-                insert(staff_login_attempts).values(at=now, username=username, client=client, succeeded=ok)
-            )
+            if ok:
+                connection.execute(
+                    update(staff_login_attempts).where(staff_login_attempts.c.id == attempt).values(succeeded=True)
+                )
             if row is None or not ok:
                 self._audit(connection, username, "sign_in_failed", client=client)
             else:
@@ -178,6 +226,7 @@ class StaffAccounts:
                         client=client,
                     )
                 )
+                new_device = self._remember_device(connection, username, device, now)
                 self._audit(connection, username, "signed_in", client=client)
                 if self.passwords.needs_rehash(row.password_hash):
                     connection.execute(
@@ -185,35 +234,55 @@ class StaffAccounts:
                         .where(staff_users.c.username == username)
                         .values(password_hash=self.passwords.hash(password))
                     )
-                return Session(token, username, row.display_name, Role(row.role), csrf, expires)
+                return Session(token, username, row.display_name, Role(row.role), csrf, expires, new_device)
         log.info("staff sign-in refused from %s", client)
         raise SignInRefused("wrong username or password", client=client)
 
-    def _refuse_if_locked(self, username: str, client: str, now: datetime) -> None:
-        since = now - self.lockout.window
-        locked: tuple[str, datetime] | None = None
-        with self._reader.connect() as connection:
-            for kind, column, value in (
-                ("account", staff_login_attempts.c.username, username),
-                ("address", staff_login_attempts.c.client, client),
-            ):
-                count, oldest = connection.execute(
-                    select(func.count(), func.min(staff_login_attempts.c.at)).where(
-                        column == value,
-                        staff_login_attempts.c.at > since,
-                        staff_login_attempts.c.succeeded.is_(False),
-                    )
-                ).one()
-                if int(count) >= self.lockout.max_failures:
-                    locked = (kind, oldest)
-                    break
-        # Audited after the read is closed: on SQLite a second writer would wait for the first.
-        if locked is not None:
-            kind, oldest = locked
-            self.audit(username, "sign_in_locked_out", client=client, detail={"by": kind})
-            log.warning("staff sign-in locked out (%s)", kind)
-            retry = max(1, int((oldest + self.lockout.window - now).total_seconds()) + 1)
-            raise LockedOut("too many failed sign-ins; try again later", retry_after_seconds=retry)
+    def _recognised_device(self, connection: Any, username: str, device_token: str, now: datetime) -> str | None:
+        """The digest of the browser's device token when it was issued to ``username`` and is live."""
+        if not device_token:
+            return None
+        digest = _digest(device_token)
+        found = connection.execute(
+            select(staff_devices.c.token_digest).where(
+                staff_devices.c.token_digest == digest,
+                staff_devices.c.username == username,
+                staff_devices.c.last_used_at > now - self.throttle.recognised_for,
+            )
+        ).first()
+        return digest if found is not None else None
+
+    def _remember_device(self, connection: Any, username: str, device: str | None, now: datetime) -> str:
+        """Refresh a recognised browser, or issue a new device token; returns the token to set ("" = keep)."""
+        if device is not None:
+            connection.execute(
+                update(staff_devices).where(staff_devices.c.token_digest == device).values(last_used_at=now)
+            )
+            return ""
+        token = secrets.token_urlsafe(32)
+        connection.execute(
+            insert(staff_devices).values(
+                token_digest=_digest(token), username=username, created_at=now, last_used_at=now
+            )
+        )
+        return token
+
+    def _prune(self, now: datetime) -> None:
+        """Forget failures past the window, successes and browsers past ``recognised_for``."""
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = time.monotonic()
+        attempts = staff_login_attempts.c
+        with self._db.begin() as connection:
+            connection.execute(
+                delete(staff_login_attempts).where(
+                    attempts.succeeded.is_(False), attempts.at < now - self.throttle.window
+                )
+            )
+            connection.execute(delete(staff_login_attempts).where(attempts.at < now - self.throttle.recognised_for))
+            connection.execute(
+                delete(staff_devices).where(staff_devices.c.last_used_at < now - self.throttle.recognised_for)
+            )
 
     def session(self, token: str) -> Session | None:
         """The live session for a cookie token, or None (expired, signed out, account disabled)."""

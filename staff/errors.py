@@ -32,9 +32,10 @@ class SignInRefused(StaffError):
 
 
 class LockedOut(StaffError):
-    """Too many failed sign-ins for this account or from this address; wait and retry.
+    """Too many failed sign-ins from this address or browser, or on this account from many
+    addresses: this attempt was not checked; wait and retry (staff.sign_in_throttle).
 
-    ``retry_after_seconds`` says how long until the oldest counted failure leaves the window.
+    ``retry_after_seconds`` says how long the wait still runs; ``fields["by"]`` which limit it is.
     """
 
     def __init__(self, message: str, *, retry_after_seconds: int, **fields: object) -> None:

@@ -18,7 +18,13 @@ _LV: dict[str, str] = {
     "username": "Lietotājvārds",
     "password": "Parole",
     "wrong_password": "Nepareizs lietotājvārds vai parole.",
-    "locked_out": "Pārāk daudz neveiksmīgu mēģinājumu. Mēģiniet vēlreiz pēc {minutes} min.",
+    "slowed_address": "No šīs ierīces vai adreses bija pārāk daudz neveiksmīgu pieteikšanās mēģinājumu."
+    " Mēģiniet vēlreiz pēc {wait}. Konts nav bloķēts.",
+    "slowed_account": "Šim kontam nesen bija daudz neveiksmīgu pieteikšanās mēģinājumu no dažādām adresēm,"
+    " tāpēc no nepazīstamas ierīces mēģināt var pēc {wait}. No ierīces vai tīkla, no kura jau esat"
+    " pieteicies, varat ienākt uzreiz; ja tas nav iespējams, sazinieties ar administratoru.",
+    "wait_seconds": "{seconds} s",
+    "wait_minutes": "{minutes} min",
     "dashboard": "Pārskats",
     "requests": "Pieprasījumi",
     "queue": "Jāapstiprina",
@@ -94,6 +100,13 @@ _LV: dict[str, str] = {
     "refused_ok": "Pieprasījums atteikts; atbilde nosūtīta.",
     "verify_in_person": "Pārbaudīju dokumentu klātienē",
     "verified_ok": "Identitāte pārbaudīta.",
+    "copy_held": "Datu kopija gaida adreses apstiprinājumu",
+    "copy_choose": "Kopija netika nosūtīta: sūtītāja adrese nav piesaistīta pārbaudītajai personai. Izvēlieties,"
+    " kur to sūtīt. Sūtītāja adresi apstipriniet tikai pēc tam, kad esat to pārbaudījis ar pašu personu.",
+    "copy_send_to": "Sūtīt uz {address}",
+    "copy_send_to_sender": "Pārbaudīju: sūtīt sūtītājam {address}",
+    "copy_confirm": "Nosūtīt personas datu kopiju uz {address}? Jūsu izvēle tiks ierakstīta auditā.",
+    "copy_sent_ok": "Adrese apstiprināta; kopija ievietota sūtīšanas rindā.",
     "which_document": "Kādu dokumentu pārbaudījāt",
     "id_card": "Personas apliecība (eID karte)",
     "passport": "Pase",
@@ -134,7 +147,13 @@ _EN: dict[str, str] = {
     "username": "Username",
     "password": "Password",
     "wrong_password": "Wrong username or password.",
-    "locked_out": "Too many failed attempts. Try again in {minutes} min.",
+    "slowed_address": "Too many failed sign-ins from this device or address. Try again in {wait}."
+    " The account is not locked.",
+    "slowed_account": "This account has had many failed sign-ins from different addresses recently, so from"
+    " an unfamiliar device you can try again in {wait}. From a device or network you have signed in from"
+    " before you can sign in at once; if you cannot, ask an administrator.",
+    "wait_seconds": "{seconds} s",
+    "wait_minutes": "{minutes} min",
     "dashboard": "Dashboard",
     "requests": "Requests",
     "queue": "To approve",
@@ -210,6 +229,13 @@ _EN: dict[str, str] = {
     "refused_ok": "Request refused; reply sent.",
     "verify_in_person": "I checked an ID document in person",
     "verified_ok": "Identity verified.",
+    "copy_held": "The copy of the data waits for its address to be confirmed",
+    "copy_choose": "The copy was not sent: the sender's address is not bound to the verified person. Choose"
+    " where it goes. Confirm the sender's address only after checking it with the person themselves.",
+    "copy_send_to": "Send to {address}",
+    "copy_send_to_sender": "Checked: send to the sender {address}",
+    "copy_confirm": "Send the copy of the person's data to {address}? Your choice is recorded in the audit log.",
+    "copy_sent_ok": "Address confirmed; the copy is queued for sending.",
     "which_document": "Which document did you check",
     "id_card": "Identity card (eID card)",
     "passport": "Passport",
@@ -305,6 +331,12 @@ _LV_VALUES: dict[str, str] = {
     "document_not_shown": "dokuments nav uzrādīts",
     "mandate_not_shown": "pilnvara nav uzrādīta",
     "no_matching_records": "atbilstošu ierakstu nav",
+    "signed_text_unreadable": "parakstītajā dokumentā nav teksta",
+    "signature_not_recent": "paraksts nav nesens",
+    "signing_time_after_receipt": "paraksta laiks pēc saņemšanas",
+    "not_addressed_to_controller": "parakstīts, bet nav adresēts mums",
+    "signature_already_used": "paraksts jau izmantots citam pieprasījumam",
+    "rights_not_signed": "parakstītais teksts neprasa šīs tiesības",
 }
 
 

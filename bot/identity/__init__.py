@@ -1,4 +1,4 @@
-"""Identity verification routes of the Telegram bot (issue 7 §2; LAW.md §Identity).
+"""Identity verification routes of the Telegram bot (Art. 12(6); docs/law.md §Identity).
 
 Which routes a request may use comes from its required tier (controller profile identity
 tiers): tier 2 -> :class:`OneTimeCodeRoute`; tier 3 -> :class:`SignedDocumentRoute`,

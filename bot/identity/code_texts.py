@@ -33,7 +33,25 @@ _BODY = {
 }
 
 
-def code_message(language: Language, *, reference: str, code: str, minutes: int) -> tuple[str, str]:
-    """Subject and plain-text body of the code message."""
+# Where to type the code: the chat's wording is in _BODY; the web page's replaces it.
+_ENTER_IN_CHAT = {
+    Language.LV: "Ievadiet to tērzēšanā ar mūsu botu.",
+    Language.EN: "Enter it in the chat with our bot.",
+    Language.RU: "Введите его в чате с нашим ботом.",
+}
+_ENTER_ON_PAGE = {
+    Language.LV: "Ievadiet to lapā, kurā to pieprasījāt.",
+    Language.EN: "Enter it on the page where you asked for it.",
+    Language.RU: "Введите его на странице, где вы его запросили.",
+}
+
+
+def code_message(
+    language: Language, *, reference: str, code: str, minutes: int, entered_on: str = "chat"
+) -> tuple[str, str]:
+    """Subject and plain-text body of the code message; ``entered_on`` is "chat" or "web"."""
     lang = language if language in _BODY else Language.LV
-    return _SUBJECT[lang], _BODY[lang].format(reference=reference, code=code, minutes=minutes)
+    body = _BODY[lang].format(reference=reference, code=code, minutes=minutes)
+    if entered_on == "web":
+        body = body.replace(_ENTER_IN_CHAT[lang], _ENTER_ON_PAGE[lang])
+    return _SUBJECT[lang], body

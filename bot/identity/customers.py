@@ -1,6 +1,6 @@
 """Who the request is about, in the controller's own data: the customer on file.
 
-The one-time code goes only to a contact the controller already holds (LAW.md §Identity:
+The one-time code goes only to a contact the controller already holds (docs/law.md §Identity:
 "codes or links to contact details already on file"), never to one typed in the chat; and
 a signer or eID user must be the customer the request is about.
 

@@ -5,6 +5,12 @@ authlib's ``authlib.jose`` is deprecated in favour of), restricted to asymmetric
 so that neither ``alg: none`` nor an HMAC keyed with the public key can pass; then issuer,
 audience (and ``azp`` with several audiences), expiry, issue time, the nonce bound to this
 login and, if configured, the assurance level (``acr``).
+
+Freshness (OpenID Connect Core 1.0 §3.1.2.1, §2): the relying party sends ``max_age`` and
+``prompt=login``, so the ID token MUST carry ``auth_time``; a token without it, or whose
+authentication is older than ``max_age`` (plus the clock skew) or older than the login link
+itself, is refused. An existing provider session (a shared browser, or a victim who opens
+someone else's link) therefore never confirms a request the person did not log in for.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -32,6 +39,11 @@ class TokenProblem(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     NONCE = "nonce"
     ASSURANCE = "assurance"
+    AUTH_TIME_MISSING = "auth_time_missing"
+    STALE_LOGIN = "stale_login"
+    """The authentication is older than ``max_age`` or than the login link: a reused session."""
+    USERINFO_SUBJECT = "userinfo_subject"
+    """UserInfo answered for another ``sub`` than the ID token (OIDC Core §5.3.2)."""
 
 
 class IdTokenRejected(IdentityRouteError):
@@ -68,6 +80,7 @@ def verify_id_token(
     leeway: timedelta,
     algorithms: Collection[str],
     required_acr: Collection[str] = (),
+    freshness: Freshness | None = None,
 ) -> Mapping[str, Any]:
     """The verified claims, or :class:`IdTokenRejected`."""
     try:
@@ -94,4 +107,34 @@ def verify_id_token(
         raise IdTokenRejected(TokenProblem.NONCE)
     if required_acr and claims.get("acr") not in required_acr:
         raise IdTokenRejected(TokenProblem.ASSURANCE)
+    if freshness is not None:
+        check_auth_time(claims, freshness, now)
     return claims
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """What ``auth_time`` must satisfy: the ``max_age`` sent, the link's creation, the skew."""
+
+    max_age: timedelta
+    link_created_at: datetime
+    skew: timedelta
+
+
+def check_auth_time(claims: Mapping[str, Any], freshness: Freshness, now: datetime) -> None:
+    """OIDC Core §3.1.2.1: with ``max_age`` sent, ``auth_time`` is REQUIRED and the relying
+    party checks it; §3.1.3.7 item 13. A provider that ignores ``prompt=login``/``max_age``
+    and answers from an old session is caught here."""
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
+        raise IdTokenRejected(TokenProblem.AUTH_TIME_MISSING)
+    slack = freshness.skew.total_seconds()
+    if auth_time > now.timestamp() + slack:
+        raise IdTokenRejected(TokenProblem.NOT_YET_VALID)
+    if now.timestamp() - auth_time > freshness.max_age.total_seconds() + slack:
+        raise IdTokenRejected(TokenProblem.STALE_LOGIN)
+    # No skew here: a session that began even seconds before the link is not a login for it
+    # (auth_time is in whole seconds). A provider clock behind ours only matters for a person
+    # who completes the login within that lag of the link's creation, who is asked again.
+    if auth_time < int(freshness.link_created_at.timestamp()):
+        raise IdTokenRejected(TokenProblem.STALE_LOGIN)

@@ -3,7 +3,7 @@
 The bot gives the person their reference and where to go; a member of staff checks the ID
 document at the counter and records the check in the console. Only the fact of the check is
 kept (which kind of document, who checked, when), never an image or number of the document
-(EDPB 01/2022 ¶¶73-78; LAW.md §Identity).
+(EDPB 01/2022 ¶¶73-78; docs/law.md §Identity).
 
 Use (blocking, cheap)::
 

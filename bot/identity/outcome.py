@@ -1,10 +1,10 @@
 """What a verification route tells the chat: one small result type for every route.
 
-A result, not an exception (the pyHanko convention of ARCHITECTURE.md): a wrong code, a
-signature by someone else or a replayed login are outcomes the conversation answers in
-plain words. Outcomes never carry personal data (no names, codes, addresses): the chat
-only learns *that* something happened and what to do next (issue 7: nobody is shown
-personal data in the chat).
+A result, not an exception (the pyHanko convention of docs/architecture.md §Conventions):
+a wrong code, a signature by someone else or a replayed login are outcomes the conversation
+answers in plain words. Outcomes never carry personal data (no names, codes, addresses): the
+chat only learns *that* something happened and what to do next (nobody is shown personal
+data in the chat: Art. 5(1)(f), 32).
 """
 
 from __future__ import annotations

@@ -1,17 +1,24 @@
 """Route (a): a signed document (``.edoc``, ``.asice``, signed PDF) uploaded in the chat (tier 3).
 
-Only a TOTAL-PASSED qualified electronic signature of a natural person (eIDAS Art. 3(12),
-ETSI EN 319 102-1 clause 5.1.3) verifies, and the signer must be the person the request is
-about (LAW.md §Identity; :mod:`bot.identity.subject`): a valid signature by someone else is
-rejected with ``SIGNER_NOT_DATA_SUBJECT``. The file itself is not kept: the case records
-its SHA-256 and the validation summary (Art. 5(1)(c)).
+A signed document verifies only the request it carries, by the rules the e-mail intake uses
+too (:mod:`workflows.domain.evidence_binding`, judged in :mod:`workflows.adapters.signed_evidence`):
+a TOTAL-PASSED qualified electronic signature of a natural person (eIDAS Art. 3(12), ETSI EN
+319 102-1 clause 5.1.3) whose signed text carries this request's reference, or names this
+controller and asks for every right the request asks (the buttons chose them, not the
+signer), signed recently (by default within 30 days before the upload), and never used for
+another request. The signer must then be the person the request is about (docs/law.md §Identity;
+:mod:`bot.identity.subject`): a valid signature by someone else is rejected with
+``SIGNER_NOT_DATA_SUBJECT``. The file itself is not kept: the case records its SHA-256 and the
+validation summary (Art. 5(1)(c)); the signature's digest is recorded as used by this request.
 
 Use (blocking and CPU-bound; from PTB handlers call through ``asyncio.to_thread``)::
 
     route = SignedDocumentRoute(engine, app.trust_store, customers)
     outcome = route.check(reference, chat_id, file_bytes, filename)
-    # VERIFIED | REJECTED(failure=SIGNATURE_INVALID | SIGNATURE_NOT_QUALIFIED |
-    #   CERTIFICATE_REVOKED | SIGNER_NOT_DATA_SUBJECT) | NEEDS_STAFF | NOT_FOUND | CLOSED | NOT_NEEDED
+    # VERIFIED | REJECTED(failure=SIGNATURE_INVALID | SIGNATURE_NOT_QUALIFIED | CERTIFICATE_REVOKED |
+    #   SIGNER_NOT_DATA_SUBJECT | SIGNATURE_NOT_RECENT | SIGNING_TIME_AFTER_RECEIPT |
+    #   NOT_ADDRESSED_TO_CONTROLLER | RIGHTS_NOT_SIGNED | SIGNATURE_ALREADY_USED) | NEEDS_STAFF | NOT_FOUND |
+    #   CLOSED | NOT_NEEDED
 """
 
 from __future__ import annotations
@@ -19,27 +26,33 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from bot.identity.cases import CaseView, gate, load_case
 from bot.identity.customers import CustomerDirectory
 from bot.identity.outcome import Outcome, OutcomeStatus
 from bot.identity.subject import SubjectMatch, match_subject
 from signature.errors import UnusableInput
-from signature.report import SignatureReport, ValidationReport
 from signature.trust import TrustStore
 from signature.validate import validate_file
-from workflows.domain.identity import IdentityTier, VerificationMethod, VerifiedIdentity
+from workflows.adapters import evidence_uses
+from workflows.adapters.signed_evidence import BindingContext, SignedEvidence, evaluate, unusable
+from workflows.domain.evidence_binding import BindingPolicy, ControllerMarks
+from workflows.domain.identity import IdentityTier
 from workflows.domain.replies import VerificationFailure
 from workflows.service_layer.commands import FlagForStaff, RecordIdentityEvidence, RecordVerificationFailure
 
 if TYPE_CHECKING:
+    from workflows.adapters.unit_of_work import SqlUnitOfWork
     from workflows.service_layer.bus import Engine
 
 log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-_REVOKED = frozenset({"REVOKED", "REVOKED_NO_POE", "REVOKED_CA_NO_POE"})
+ROUTE = "signed_document"
 
 
 class SignedDocumentRoute:
@@ -51,18 +64,21 @@ class SignedDocumentRoute:
         *,
         online: bool = False,
         max_bytes: int = MAX_DOCUMENT_BYTES,
+        policy: BindingPolicy | None = None,
     ) -> None:
         self._engine = engine
         self._trust = trust_store
         self._customers = customers
         self._online = online
         self._max_bytes = max_bytes
+        self._policy = policy or BindingPolicy()
 
     def check(self, reference: str, chat_id: str | int, data: bytes, filename: str) -> Outcome:
         case = load_case(self._engine, reference, chat_id)
         stop = gate(case, reference, route_tier=IdentityTier.STRONG)
         if stop is not None or case is None:
             return stop or Outcome(OutcomeStatus.NOT_FOUND, reference)
+        received_at = self._engine.clock.now()
         sha256 = hashlib.sha256(data).hexdigest()
         source = _safe_name(filename)
         if len(data) > self._max_bytes:
@@ -71,85 +87,89 @@ class SignedDocumentRoute:
         try:
             report = validate_file(data, filename=filename, store=store, online=self._online)
         except UnusableInput as error:
-            summary = {"route": "signed_document", "source": source, "sha256": sha256, "indication": "UNUSABLE"}
-            return self._fail(case, VerificationFailure.SIGNATURE_INVALID, f"unreadable file: {error}", summary)
-        best = report.best
-        summary = _summary(report, best, source, sha256)
-        if best is None or best.signer is None or not report.proves_natural_person:
-            failure, reason = _failure_of(report)
-            return self._fail(case, failure, reason, summary)
-        match = match_subject(case, self._customers, best.signer.personal_code)
+            return self._fail(case, unusable(source, str(error), sha256=sha256))
+        with self._engine.uow() as uow:  # reads only: the request's rights, which request the signature verified
+            # The buttons chose the rights, not the signer: a text bound only by naming us
+            # must ask for them itself (workflows.domain.evidence_binding).
+            asked = frozenset(uow.requests.get_by_reference(case.reference).rights)
+            context = BindingContext(
+                received_at=received_at,
+                reference=case.reference,
+                marks=ControllerMarks.from_profile(self._engine.profile),
+                policy=self._policy,
+                used_by=lambda digest: evidence_uses.used_by(_connection(uow), digest),
+                rights_asked=asked,
+            )
+            evidence = evaluate(report, source=source, sha256=sha256, context=context, now=received_at, data=data)
+        if evidence.verified is None:
+            if evidence.failure is VerificationFailure.SIGNED_TEXT_UNREADABLE:
+                return self._to_staff(case, evidence.staff_reason or evidence.reason)
+            return self._fail(case, evidence)
+        match = match_subject(case, self._customers, evidence.verified.personal_code)
         if match is SubjectMatch.DIFFERENT:
-            return self._fail(
-                case, VerificationFailure.SIGNER_NOT_DATA_SUBJECT, "the signer is not the person the request is about",
-                summary,
+            refused = SignedEvidence(
+                None, VerificationFailure.SIGNER_NOT_DATA_SUBJECT, "the signer is not the person the request is about",
+                evidence.summary,
             )
+            return self._fail(case, refused)
         if match is SubjectMatch.UNKNOWN:
-            self._engine.handle(
-                FlagForStaff(
-                    case.reference,
-                    f"a qualified signature (document sha256 {sha256[:16]}) could not be matched to the customer on"
-                    " file: check who signed and record the identity by hand",
-                )
+            return self._to_staff(
+                case,
+                f"a qualified signature (document sha256 {sha256[:16]}) could not be matched to the customer on"
+                " file: check who signed and record the identity by hand",
             )
-            return Outcome(OutcomeStatus.NEEDS_STAFF, case.reference)
-        verified = VerifiedIdentity(
-            method=VerificationMethod.QUALIFIED_SIGNATURE,
-            verified_at=self._engine.clock.now(),
-            evidence_ref=f"signature:{sha256}",
-            name=best.signer.name,
-            personal_code=best.signer.personal_code,
-        )
-        self._engine.handle(RecordIdentityEvidence(case.reference, verified, evidence_summary=summary))
+        return self._record(case, evidence)
+
+    def _record(self, case: CaseView, evidence: SignedEvidence) -> Outcome:
+        """The claim on the signature and the evidence commit together, or neither does."""
+        verified, digest = evidence.verified, evidence.signature_digest
+        if verified is None or digest is None:
+            return Outcome(OutcomeStatus.REJECTED, case.reference, failure=VerificationFailure.SIGNATURE_INVALID)
+        try:
+            with self._engine.uow() as uow:
+                evidence_uses.record_use(_connection(uow), digest, case.id, at=self._engine.clock.now())
+                self._engine.handle(
+                    RecordIdentityEvidence(case.reference, verified, evidence_summary=_tagged(evidence.summary))
+                )
+                uow.commit()
+        except IntegrityError:
+            # Another request claimed the same signature a moment ago.
+            replay = SignedEvidence(
+                None, VerificationFailure.SIGNATURE_ALREADY_USED,
+                "the same signed document verified another request at the same time: refused for this one",
+                evidence.summary,
+                staff_reason="the same signed document was presented for two requests at once: refused for this one",
+            )
+            return self._fail(case, replay)
         log.info("signed document verified %s", case.reference)
         return Outcome(OutcomeStatus.VERIFIED, case.reference)
 
-    def _fail(self, case: CaseView, failure: VerificationFailure, reason: str, summary: dict[str, Any]) -> Outcome:
-        """Art. 12(6): the failed proof is recorded and the reply says how else to verify."""
+    def _fail(self, case: CaseView, evidence: SignedEvidence) -> Outcome:
+        """Art. 12(6): the failed proof is recorded, the reply says what to do, staff hear of a replay."""
+        failure = evidence.failure or VerificationFailure.SIGNATURE_INVALID
         self._engine.handle(
-            RecordVerificationFailure(case.reference, failure, detail=reason[:500], evidence_summary=summary)
+            RecordVerificationFailure(
+                case.reference, failure, detail=evidence.reason[:500], evidence_summary=_tagged(evidence.summary)
+            )
         )
+        if evidence.staff_reason:
+            self._engine.handle(FlagForStaff(case.reference, evidence.staff_reason))
         log.info("signed document rejected for %s: %s", case.reference, failure)
         return Outcome(OutcomeStatus.REJECTED, case.reference, failure=failure)
+
+    def _to_staff(self, case: CaseView, reason: str) -> Outcome:
+        self._engine.handle(FlagForStaff(case.reference, reason))
+        return Outcome(OutcomeStatus.NEEDS_STAFF, case.reference)
+
+
+def _connection(uow: object) -> Connection:
+    """The SQL unit of work's connection (the record of uses is an adapter table)."""
+    return cast("SqlUnitOfWork", uow).connection
+
+
+def _tagged(summary: Any) -> dict[str, Any]:
+    return {"route": ROUTE, **dict(summary)}
 
 
 def _safe_name(filename: str) -> str:
     return "".join(ch for ch in filename if ch.isprintable())[:200] or "document"
-
-
-def _summary(report: ValidationReport, best: SignatureReport | None, source: str, sha256: str) -> dict[str, Any]:
-    """What staff need to re-check the evidence later (kept in the audit event)."""
-    summary: dict[str, Any] = {"route": "signed_document", "source": source, "sha256": sha256,
-                               "container": report.container}
-    if best is None:
-        summary.update(indication="NO_SIGNATURE")
-        return summary
-    signer = best.signer
-    summary.update(
-        format=str(best.format),
-        indication=str(best.indication),
-        subindication=str(best.subindication) if best.subindication else None,
-        qualification=str(best.qualification),
-        signer_name=signer.name if signer else None,
-        semantics_identifier=signer.semantics_identifier if signer else None,
-        signing_time=best.signing_time.isoformat() if best.signing_time else None,
-        signed_files=[f.name for f in best.signed_files],
-        unsigned_files=list(report.unsigned_files),
-        reason=best.reason[:500],
-    )
-    return summary
-
-
-def _failure_of(report: ValidationReport) -> tuple[VerificationFailure, str]:
-    """The reason in engine terms (the reply explains the other ways to verify)."""
-    best = report.best
-    if best is None:
-        return VerificationFailure.SIGNATURE_INVALID, "the file carries no signature"
-    if str(best.subindication or "") in _REVOKED:
-        return VerificationFailure.CERTIFICATE_REVOKED, "the signing certificate was revoked"
-    if best.passed and not best.proves_natural_person:
-        reason = f"not a qualified signature of a natural person ({best.qualification})"
-        return VerificationFailure.SIGNATURE_NOT_QUALIFIED, reason
-    if best.passed and report.unsigned_files:
-        return VerificationFailure.SIGNATURE_INVALID, "some files in the container are not covered by the signature"
-    return VerificationFailure.SIGNATURE_INVALID, f"{best.indication}/{best.subindication}: {best.reason[:300]}"

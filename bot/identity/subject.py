@@ -1,6 +1,6 @@
 """Is the verified person the person the request is about?
 
-LAW.md §Identity: "The person who signed must be the person whose data is asked for". The
+docs/law.md §Identity: the person verified must be the person whose data is asked for. The
 comparison is on the personal code (an identifier, never a secret): the verified code from
 the certificate or eID token against the code the request claims or, failing that, the code
 on file for the customer the claimed identifiers point at. Names are never compared: they

@@ -14,6 +14,7 @@
 
 Nothing here is trusted by anyone: a seal made with the demo key validates only
 against the demo anchor, as an advanced electronic seal (AdESeal), never as a QESeal.
+The certificates are built with the pieces of :mod:`rightsdesk.demo_kit.pki.certs`.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from .pkcs11_key import ModuleNotFound, SealingError, release_module
+from rightsdesk.demo_kit.pki.certs import (
+    QC_STATEMENTS_OID,
+    PublicKey,
+    certificate_builder,
+    key_usage,
+    legal_person_name,
+    make_ca,
+    qc_statements_der,
+    sign_by,
+)
+from signature.pkcs11_key import ModuleNotFound, SealingError, release_module
 
 DEMO_TOKEN_LABEL = "rightsdesk-demo"  # noqa: S105 - a token label, not a secret
 DEMO_KEY_LABEL = "seal"
@@ -44,8 +54,6 @@ MODULE_CANDIDATES = (
     "/usr/local/lib/softhsm/libsofthsm2.so",
     "/opt/homebrew/lib/softhsm/libsofthsm2.so",
 )
-_QC_STATEMENTS = ObjectIdentifier("1.3.6.1.5.5.7.1.3")
-_ORGANIZATION_IDENTIFIER = ObjectIdentifier("2.5.4.97")
 
 
 class DemoSetupError(SealingError):
@@ -88,61 +96,31 @@ def find_softhsm_module() -> str:
                          remedy="Install it: apt-get install softhsm2 (Debian/Ubuntu), brew install softhsm")
 
 
-def _qc_statements_eseal() -> bytes:
-    """QCStatements with QcType eseal and the legal-person semantics id, deliberately without
-    QcCompliance: a demo certificate must not claim to be qualified (EN 319 412-5 clause 4.2)."""
-    from asn1crypto import core
-
-    class _Seq(core.SequenceOf):  # type: ignore[misc]
-        _child_spec = core.Any
-
-    def seq(*items: bytes) -> bytes:
-        return bytes(_Seq([core.Any.load(i) for i in items]).dump())
-
-    def oid(dotted: str) -> bytes:
-        return bytes(core.ObjectIdentifier(dotted).dump())
-
-    return seq(seq(oid("0.4.0.1862.1.6"), seq(oid("0.4.0.1862.1.6.2"))),
-               seq(oid("1.3.6.1.5.5.7.11.2"), seq(oid("0.4.0.194121.1.2"))))
-
-
-def _usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
-                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                         encipher_only=False, decipher_only=False)
-
-
-def issue_demo_chain(public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey, *, organisation: str, registration: str,
+def issue_demo_chain(public_key: PublicKey, *, organisation: str, registration: str,
                      now: datetime | None = None) -> tuple[x509.Certificate, x509.Certificate]:
-    """(seal certificate, demo CA) for ``public_key``; the CA key lives only inside this call."""
+    """(seal certificate, demo CA) for ``public_key``; the CA key lives only inside this call.
+
+    The seal certificate is a legal person's (``NTRLV-``, QcType eseal) but deliberately carries
+    neither QcCompliance nor QcSSCD nor a qualified policy: a demo certificate must not claim to
+    be qualified (EN 319 412-5 clause 4.2).
+    """
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    ca_key = ec.generate_private_key(ec.SECP384R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "LV"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "rightsdesk demo (not trusted)"),
-                         x509.NameAttribute(NameOID.COMMON_NAME, "rightsdesk Demo Seal CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-          .not_valid_after(now + timedelta(days=5 * 365))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(_usage(ca=True), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA384()))
-    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "LV"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-                         x509.NameAttribute(_ORGANIZATION_IDENTIFIER, f"NTRLV-{registration}"),
-                         x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} e-seal (DEMO)")])
+    ca = make_ca("rightsdesk Demo Seal CA", issuer=None, organisation="rightsdesk demo (not trusted)",
+                 curve=ec.SECP384R1(), path_length=0, not_before=now - timedelta(days=1),
+                 not_after=now + timedelta(days=5 * 365))
     # No AIA/CRL distribution point: there is no demo responder, and a declared but
     # unreachable one would make every offline validation INDETERMINATE/TRY_LATER.
-    seal = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(public_key)
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=2 * 365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_usage(ca=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .add_extension(x509.UnrecognizedExtension(_QC_STATEMENTS, _qc_statements_eseal()), critical=False)
-            .sign(ca_key, hashes.SHA384()))
-    return seal, ca
+    seal = sign_by(
+        certificate_builder(legal_person_name(organisation, registration, f"{organisation} e-seal (DEMO)"),
+                            issuer=ca, public_key=public_key, not_before=now - timedelta(minutes=5),
+                            not_after=now + timedelta(days=2 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage(digital_signature=True, non_repudiation=True), critical=True)
+        .add_extension(x509.UnrecognizedExtension(
+            QC_STATEMENTS_OID, qc_statements_der(qc_type="eseal", natural_person=False, qualified=False)),
+            critical=False),
+        ca)
+    return seal, ca.cert
 
 
 def _softhsm_util(conf: Path, *args: str) -> None:

@@ -24,10 +24,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from staff.accounts import LockoutPolicy, StaffAccounts
+from staff.accounts import StaffAccounts
 from staff.passwords import Passwords
 from staff.roles import Permission
 from staff.web import views_actions, views_auth, views_requests, views_staff, views_work
+from staff.web.client_address import TrustedProxies
 from staff.web.context import Console, ConsoleConfig, Page, guarded
 from workflows.adapters.console_queries import ConsoleQueries
 from workflows.adapters.queries import RequestQueries
@@ -55,6 +56,7 @@ ROUTES: tuple[tuple[str, str, Permission | None, Page], ...] = (
     ("POST", "/requests/{reference}/refuse", HANDLE, views_work.refuse),
     ("GET", "/requests/{reference}/verify", HANDLE, views_work.verify_form),
     ("POST", "/requests/{reference}/verify", HANDLE, views_work.verify),
+    ("POST", "/requests/{reference}/copy-destination", HANDLE, views_requests.confirm_copy_destination),
     ("GET", "/intake", HANDLE, views_work.intake_form),
     ("POST", "/intake", HANDLE, views_work.intake),
     ("GET", "/queue", VIEW, views_actions.queue),
@@ -126,7 +128,7 @@ def build_console(
         database,
         engine.clock.now,
         passwords=passwords,
-        lockout=LockoutPolicy(config.max_failures, timedelta(minutes=config.lockout_minutes)),
+        throttle=config.throttle,
         session_lifetime=timedelta(hours=config.session_hours),
         reader=reader,
     )
@@ -137,6 +139,7 @@ def build_console(
         accounts=accounts,
         config=config,
         templates=templates(),
+        proxies=TrustedProxies.parse(config.trusted_proxies),
     )
     routes: list[BaseRoute] = []
     by_path: dict[str, list[tuple[str, Permission | None, Page]]] = {}

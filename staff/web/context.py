@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote
 from zoneinfo import ZoneInfo
@@ -28,6 +28,8 @@ from staff.accounts import Session, StaffAccounts
 from staff.errors import StaffError
 from staff.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator, value_name
 from staff.roles import Permission, actor_name, allows
+from staff.sign_in_throttle import ThrottlePolicy
+from staff.web.client_address import TrustedProxies
 from workflows.adapters.console_queries import ConsoleQueries, WeeklyHistory
 from workflows.adapters.queries import RequestQueries
 from workflows.domain.deadlines import riga_date
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "rd_session"
 LANGUAGE_COOKIE = "rd_lang"
 LOGIN_CSRF_COOKIE = "rd_login_csrf"
+DEVICE_COOKIE = "rd_device"
+"""A browser's device token: a staff member signed in with it before (staff.sign_in_throttle)."""
 CSRF_FIELD = "csrf"
 MAX_FORM_BYTES = 256 * 1024
 RIGA = ZoneInfo("Europe/Riga")
@@ -54,11 +58,12 @@ class ConsoleConfig:
     secure_cookies: bool = True
     """Mark cookies Secure (sent over HTTPS only). Turn off only for plain-HTTP development."""
     session_hours: float = 10.0
-    max_failures: int = 5
-    lockout_minutes: float = 15.0
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    """How fast passwords may be tried (staff.sign_in_throttle)."""
     page_size: int = 50
-    trust_forwarded_for: bool = False
-    """Take the client address from X-Forwarded-For (only behind a trusted reverse proxy)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or CIDR blocks of the reverse proxies in front of the console: only a request
+    whose direct peer is one of them has its client address read from X-Forwarded-For."""
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Console:
     accounts: StaffAccounts
     config: ConsoleConfig
     templates: Environment
+    proxies: TrustedProxies = field(default_factory=TrustedProxies)
     _history: tuple[float, date, WeeklyHistory] | None = field(default=None, repr=False)
 
     HISTORY_SECONDS = 300.0
@@ -113,11 +119,10 @@ class Ctx:
 
     @property
     def client(self) -> str:
-        if self.console.config.trust_forwarded_for:
-            forwarded = self.request.headers.get("x-forwarded-for", "")
-            if forwarded:
-                return forwarded.split(",")[0].strip()[:100]
-        return self.request.client.host if self.request.client else "unknown"
+        """The client's address: the direct peer, or behind a trusted proxy the right-most
+        X-Forwarded-For hop that is not one of ours (staff.web.client_address)."""
+        peer = self.request.client.host if self.request.client else None
+        return self.console.proxies.client_of(peer, self.request.headers.getlist("x-forwarded-for"))[:100]
 
     def field(self, name: str, default: str = "") -> str:
         values = self.form.get(name)
@@ -177,7 +182,8 @@ class Ctx:
         }
 
 
-_NOTICES = frozenset({"approved_ok", "rejected_ok", "sent_ok", "extended_ok", "refused_ok", "verified_ok", "saved"})
+_NOTICES = frozenset({"approved_ok", "rejected_ok", "sent_ok", "extended_ok", "refused_ok", "verified_ok", "saved",
+                      "copy_sent_ok"})
 
 
 def _notice(key: str, t: Callable[..., str]) -> str | None:
@@ -264,7 +270,3 @@ def _same(given: str, expected: str) -> bool:
 
 def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
-
-
-def lockout_window(config: ConsoleConfig) -> timedelta:
-    return timedelta(minutes=config.lockout_minutes)

@@ -11,8 +11,10 @@ from staff.i18n import translator
 from staff.web.charts import weekly_chart
 from staff.web.context import Ctx
 from workflows.adapters.console_queries import RequestFilter
+from workflows.domain.delivery import HELD_COPIES_KEY, destinations_offered
 from workflows.domain.events import EventType
 from workflows.domain.states import State
+from workflows.service_layer import commands as c
 
 
 def dashboard(ctx: Ctx) -> Response:
@@ -64,6 +66,8 @@ def request_page(ctx: Ctx) -> Response:
     identity_events = [e for e in detail["events"] if e["type"] == str(EventType.IDENTITY_VERIFIED)]
     failures = [e for e in detail["events"] if e["type"] == str(EventType.IDENTITY_VERIFICATION_FAILED)]
     me = ctx.actor
+    details = case.get("details") or {}
+    held = [h for h in details.get(HELD_COPIES_KEY, []) if isinstance(h, dict)]
     for action in detail["actions"]:
         action["mine"] = me in {action["planned_by"], action["requested_by"]}
     return ctx.render(
@@ -77,7 +81,18 @@ def request_page(ctx: Ctx) -> Response:
         actions=detail["actions"],
         is_open=case["closed_at"] is None,
         days_left=(case["effective_due_on"] - ctx.console.today()).days,
+        held_copies=held,
+        copy_choices=destinations_offered(held),
     )
+
+
+def confirm_copy_destination(ctx: Ctx) -> Response:
+    """A staff member confirms where a held copy of the data goes (Art. 32): one of the offered
+    addresses only, never one typed here; the engine records who chose it."""
+    reference = ctx.request.path_params["reference"].upper()
+    address = ctx.field("address")[:320]
+    ctx.console.engine.handle(c.ConfirmCopyDestination(reference, address, actor=ctx.actor))
+    return ctx.redirect(f"/requests/{reference}", done="copy_sent_ok")
 
 
 def describe_value(value: Any) -> str:

@@ -28,16 +28,18 @@ from bot.services import SERVICES_KEY
 from rightsdesk.bootstrap import App, build_app
 from rightsdesk.chat import ChatIntake
 from rightsdesk.demo import shop_datamap_path
+from rightsdesk.demo_kit import asice as asice_kit
+from rightsdesk.demo_kit import sample_shop
 from rightsdesk.serve import build_http_app, chat_intake
 from tests.conftest import FixedClock, make_settings
 from tests.support.browser import served as served_app
+from tests.support.oidc.cases import press
 from tests.support.oidc.provider import OidcProvider
 from tests.support.pki.authority import TestPki
 from tests.support.pki.certs import make_natural_person
 from tests.support.pki.fixtures import pki, trust_dir  # noqa: F401
 from tests.support.samples import asice
 from tests.support.telegram.bot_api import FakeBotApi
-from workflows.adapters.connectors import sample_shop
 from workflows.adapters.orm import outbox, requests
 from workflows.domain.errors import ConfigurationError
 from workflows.service_layer import commands as c
@@ -69,6 +71,11 @@ class Served:
         count: the worker may deliver the request's own reply to the chat in between."""
         if not self.api.wait_for(lambda: text in self.said()[after:], timeout):
             pytest.fail(f"the bot never said {text!r}; it said: {self.said()[after:]}")
+
+    def wait_to_be_told_start(self, start: str, *, after: int, timeout: float = 15.0) -> None:
+        """Wait until a message after the first ``after`` begins with ``start``."""
+        if not self.api.wait_for(lambda: any(m.startswith(start) for m in self.said()[after:]), timeout):
+            pytest.fail(f"the bot never said {start!r}…; it said: {self.said()[after:]}")
 
     def request_row(self) -> Any:
         with self.app.reader.connect() as connection:
@@ -108,9 +115,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _settings(tmp_path: Path, api: FakeBotApi, provider: OidcProvider, trust: Path, port: int, **telegram: Any) -> Any:
+def _settings(database_url: str, tmp_path: Path, api: FakeBotApi, provider: OidcProvider, trust: Path, port: int,
+              **telegram: Any) -> Any:
     return make_settings(
-        f"sqlite:///{tmp_path / 'rightsdesk.db'}",
+        database_url,
         tmp_path,
         controller={"datamap": str(shop_datamap_path()), "export_dir": "exports"},
         signature={"trust_dir": str(trust)},
@@ -153,11 +161,28 @@ def served(
     shop: None,
     trust_dir: Path,  # noqa: F811
 ) -> Iterator[Served]:
-    telegram: dict[str, Any] = getattr(request, "param", {})
+    yield from _serve(f"sqlite:///{tmp_path / 'rightsdesk.db'}", getattr(request, "param", {}), tmp_path, clock,
+                      trust_dir)
+
+
+@pytest.fixture
+def served_eid(
+    database_url: str,
+    tmp_path: Path,
+    clock: FixedClock,
+    shop: None,
+    trust_dir: Path,  # noqa: F811
+) -> Iterator[Served]:
+    """:func:`served` on SQLite and PostgreSQL, for the eID login's threats."""
+    yield from _serve(database_url, {}, tmp_path, clock, trust_dir)
+
+
+def _serve(database_url: str, telegram: dict[str, Any], tmp_path: Path, clock: FixedClock,
+           trust: Path) -> Iterator[Served]:
     port = _free_port()
     callback = f"http://127.0.0.1:{port}/identity/oidc/callback"
     with FakeBotApi() as api, OidcProvider(redirect_uri=callback, now=lambda: clock.now().timestamp()) as provider:
-        app = build_app(_settings(tmp_path, api, provider, trust_dir, port, **telegram), clock=clock)
+        app = build_app(_settings(database_url, tmp_path, api, provider, trust, port, **telegram), clock=clock)
         chat = chat_intake(app, {"web", "telegram"})
         assert chat is not None
         try:
@@ -192,16 +217,54 @@ def test_liga_verifies_a_rectification_with_a_code_sent_to_her_email_on_file(ser
     assert (row.state, row.verified_method) == ("in_progress", "one_time_code")
 
 
-def test_liga_verifies_an_access_request_by_eid_login_through_the_served_callback(served: Served) -> None:
-    params = served.log_in_with_eid(
-        {"sub": "LV-liga", "name": f"{LIGA.first_name} {LIGA.last_name}", "serialNumber": f"PNOLV-{LIGA.personal_code}"}
-    )
+LIGA_EID = {"sub": "LV-liga", "name": f"{LIGA.first_name} {LIGA.last_name}",
+            "serialNumber": f"PNOLV-{LIGA.personal_code}"}
 
-    page = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
 
-    assert page.status_code == 200 and "Identity confirmed" in page.text
+def _attention(served: Served) -> str:
+    with served.app.engine.uow() as uow:
+        return uow.requests.get_by_reference(REFERENCE).attention or ""
+
+
+def test_liga_verifies_an_access_request_by_eid_login_after_saying_it_is_hers(served_eid: Served) -> None:
+    served = served_eid
+    params = served.log_in_with_eid(LIGA_EID)
+
+    with httpx.Client(timeout=15) as browser:
+        asked = browser.get(f"{served.url}/identity/oidc/callback", params=params)
+        before = served.request_row()
+        page = press(browser, served.url, asked, yes=True)
+
+    # Asked first, in the chat's language, naming the request, its channel and its rights.
+    assert asked.status_code == 200 and "Vai šis ir Jūsu pieprasījums?" in asked.text
+    assert REFERENCE in asked.text and "Telegram tērzēšanā" in asked.text and "Jūsu datu kopija" in asked.text
+    assert f"{LIGA.first_name} {LIGA.last_name}" in asked.text and LIGA.personal_code not in asked.text
+    assert before.state == "awaiting_identity"
+    assert page.status_code == 200 and "Identitāte apstiprināta" in page.text
+    assert REFERENCE in page.text and "piekļūt saviem datiem" in page.text
+    served.wait_to_be_told_start("Paldies, Jūsu identitāte ir apstiprināta ar eID", after=7)
     row = served.request_row()
     assert (row.state, row.verified_method) == ("in_progress", "qualified_eid")
+
+
+def test_a_chat_eid_login_answered_no_records_nothing_and_flags_staff(served_eid: Served) -> None:
+    """Ilze's chat request claims Līga's code; she forwards the chat's link to Līga ("please
+    confirm"). Līga logs in, sees whose request it is, and answers "No"."""
+    served = served_eid
+    params = served.log_in_with_eid(LIGA_EID)
+
+    with httpx.Client(timeout=15) as browser:
+        asked = browser.get(f"{served.url}/identity/oidc/callback", params=params)
+        declined = press(browser, served.url, asked, yes=False)
+        again = press(browser, served.url, asked, yes=True)  # the form is single use
+
+    assert declined.status_code == 200 and "Nekas netika reģistrēts" in declined.text
+    assert again.status_code == 400
+    served.wait_to_be_told_start("Identitāte ar eID netika apstiprināta", after=7)
+    assert not any("says the request is not theirs" in said for said in served.said())  # neutral
+    row = served.request_row()
+    assert (row.state, row.verified_method) == ("awaiting_identity", None)
+    assert "says the request is not theirs" in _attention(served)
 
 
 def test_the_same_login_link_cannot_be_used_twice(served: Served) -> None:
@@ -211,6 +274,7 @@ def test_the_same_login_link_cannot_be_used_twice(served: Served) -> None:
     replay = httpx.get(f"{served.url}/identity/oidc/callback", params=params, timeout=15)
 
     assert replay.status_code == 400
+    assert served.request_row().state == "awaiting_identity"  # the first opening only asked
 
 
 def test_liga_verifies_an_erasure_with_her_signed_edoc_uploaded_in_the_chat(
@@ -226,7 +290,8 @@ def test_liga_verifies_an_erasure_with_her_signed_edoc_uploaded_in_the_chat(
         not_after=pki.now + timedelta(days=4 * 365),
         email=LIGA.email,
     )
-    edoc = asice.edoc(pki, signer, {"pieprasijums.txt": "Lūdzu dzēst visus manus personas datus.".encode()})
+    text = asice_kit.addressed("Lūdzu dzēst visus manus personas datus.")
+    edoc = asice.edoc(pki, signer, {"pieprasijums.txt": text}, signed_at=served.app.engine.clock.now())
     served.register("erasure", None)
     served.api.press(CHAT, f"v:doc:{REFERENCE}")
     served.wait_for_messages(7)

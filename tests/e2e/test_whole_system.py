@@ -32,6 +32,8 @@ from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App, build_app, builtin_profile_path
 from rightsdesk.chat import ChatIntake
 from rightsdesk.demo import RECIPIENT_CONTACTS, mail, shop_datamap_path
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.asice import addressed
 from staff.roles import Role
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
@@ -45,7 +47,6 @@ from tests.support.pki.certs import make_natural_person
 from tests.support.pki.fixtures import pki, trust_dir  # noqa: F401
 from tests.support.samples import asice
 from tests.support.telegram.bot_api import FakeBotApi
-from workflows.adapters.connectors import sample_shop
 
 PRIVACY = "privacy@example.lv"
 PASSWORD = "correct horse battery"
@@ -195,7 +196,7 @@ def system(
 
 def _profile_with_access_by_code(tmp_path: Path) -> Path:
     """The retail profile, except that access needs tier 2 (a one-time code) instead of 3, as a
-    controller may decide for chat customers whose contact is on file (LAW.md: proportionate)."""
+    controller may decide for chat customers whose contact is on file (Art. 12(6): proportionate)."""
     text = builtin_profile_path("retail").read_text(encoding="utf-8")
     if "\naccess = 3\n" not in text:
         pytest.fail("the retail profile no longer sets access = 3; update this test")
@@ -213,7 +214,7 @@ def seal_section(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         return
     if shutil.which("softhsm2-util") is None:
         pytest.skip("softhsm2-util is not installed (apt-get install softhsm2): no e-seal for the export")
-    from signature.demo_seal import find_softhsm_module, setup_demo
+    from rightsdesk.demo_kit.seal import find_softhsm_module, setup_demo
     from signature.pkcs11_key import release_module
 
     module = find_softhsm_module()
@@ -225,14 +226,15 @@ def seal_section(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 
 
 @pytest.fixture
-def signed_by_liga(pki: TestPki) -> bytes:  # noqa: F811
+def signed_by_liga(pki: TestPki, clock: FixedClock) -> bytes:  # noqa: F811
     """Līga's erasure request in an .edoc signed with her qualified certificate (PNOLV-<her code>)."""
     signer = make_natural_person(
         issuer=pki.qualified_ca, given_name=LIGA.first_name, surname=LIGA.last_name,
         personal_code=LIGA.personal_code, not_before=pki.now - timedelta(days=365),
         not_after=pki.now + timedelta(days=4 * 365), email=LIGA.email,
     )
-    edoc = asice.edoc(pki, signer, {"pieprasijums.txt": "Lūdzu dzēst visus manus personas datus.".encode()})
+    text = addressed("Lūdzu dzēst visus manus personas datus.")
+    edoc = asice.edoc(pki, signer, {"pieprasijums.txt": text}, signed_at=clock.now())
     return mail((f"{LIGA.first_name} {LIGA.last_name}", LIGA.email), "Datu dzēšana",
                 "Lūdzu dzēst visus manus personas datus. Pielikumā parakstīts pieprasījums.",
                 ("pieprasijums.edoc", "application/vnd.etsi.asic-e+zip", edoc))

@@ -1,21 +1,22 @@
 """Read queries for the staff console: dashboard figures, the filtered request list, the
 approval queue. Plain rows, like :mod:`workflows.adapters.queries`, tuned for 100,000+ cases:
-every query here reads an index (open-due, received_at, closed_at, actions.status).
+every query here reads an index (open-due, received_at, closed_at, actions.status; a search
+the reference, e-mail or name-trigram index of adapters.request_search).
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 
 from workflows.adapters.orm import actions, requests
 from workflows.adapters.queries import LIST_COLUMNS, RequestRow, request_row
+from workflows.adapters.request_search import RequestSearch
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +81,6 @@ def _riga_midnight_utc(day: date) -> datetime:
     return datetime.combine(day - timedelta(days=1), time(0), tzinfo=UTC)
 
 
-_REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
-
-
-def _matching(needle: str) -> Any:
-    """A reference or an e-mail address is looked up exactly (unique and indexed columns);
-    anything else is a part of a name (a scan, so the slowest search)."""
-    if _REFERENCE.match(needle):
-        return requests.c.reference == needle.upper()
-    if "@" in needle:
-        spellings = sorted({needle, needle.lower()})
-        return or_(requests.c.claimed_email.in_(spellings), requests.c.verified_email.in_(spellings))
-    like = f"%{needle.lower()}%"
-    return or_(func.lower(requests.c.claimed_name).like(like), func.lower(requests.c.verified_name).like(like))
-
-
 def _riga_day(column: Any, dialect: str) -> Any:
     """The Riga calendar day of a UTC timestamp column, computed by the database.
 
@@ -109,6 +95,7 @@ def _riga_day(column: Any, dialect: str) -> Any:
 class ConsoleQueries:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._search = RequestSearch(engine)
 
     def dashboard(self, today: date, *, weeks: int = 12, history: WeeklyHistory | None = None) -> Dashboard:
         """Live tiles (open by state, overdue, due this week, waiting actions) and the weekly
@@ -211,8 +198,9 @@ class ConsoleQueries:
             )
         elif by_due:
             query = query.where(requests.c.effective_due_on <= today + timedelta(days=7))
-        if wanted.text and wanted.text.strip():
-            query = query.where(_matching(wanted.text.strip()))
+        found = self._search.condition(wanted.text)
+        if found is not None:
+            query = query.where(found)
         if by_due:
             query = query.order_by(requests.c.effective_due_on, requests.c.reference)
         else:

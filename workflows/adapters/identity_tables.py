@@ -10,7 +10,7 @@ expires with its login within minutes.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
 from workflows.adapters.orm import Id, UtcDateTime, metadata
 
@@ -34,12 +34,24 @@ oidc_logins = Table(
     metadata,
     Column("state_digest", String(64), primary_key=True),
     Column("request_id", Id, ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("chat_id", String(64), nullable=False),
+    Column("chat_id", String(64)),  # NULL: started from the web page, not a chat
     Column("nonce_digest", String(64), nullable=False),
     Column("code_verifier", String(128), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("consumed_at", UtcDateTime),
+    # Digest of the link's token when the login is pushed to the provider only once opened
+    # (RFC 9126 requests expire within a minute or so; a chat link lives longer).
+    Column("start_digest", String(64)),
+    # SHA-256 of the cookie of the browser that started a web login (a forwarded link fails).
+    Column("browser_digest", String(64)),
+    # A verified login waits for "Is this your request?": the SHA-256 of the form's single-use
+    # token, its expiry (minutes) and the claims to record, cleared when answered or expired.
+    Column("confirm_digest", String(64)),
+    Column("confirm_expires_at", UtcDateTime),
+    Column("pending_claims", Text),
+    Index("ix_oidc_logins_start_digest", "start_digest", unique=True),
+    Index("ix_oidc_logins_confirm_digest", "confirm_digest", unique=True),
 )
 
 # One row per counted attempt (a code sent, a code checked) per throttled subject; rows

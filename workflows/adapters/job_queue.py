@@ -9,16 +9,17 @@ the first worker's commit fails and is rolled back, so a job's effects happen on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflows.adapters.orm import jobs
 from workflows.domain.errors import WorkflowError
+from workflows.service_layer.jobs import JobPayload
+from workflows.service_layer.ports import ClaimedJob
 
 
 class LeaseLost(WorkflowError):
@@ -38,7 +39,7 @@ class JobStatus:
 class Job:
     id: int
     kind: str
-    payload: Mapping[str, Any]
+    payload: Mapping[str, object]
     attempts: int
     max_attempts: int
 
@@ -54,14 +55,16 @@ _ENQUEUE_OTHER = jobs.insert().prefix_with("IGNORE")
 def enqueue(
     connection: Connection,
     kind: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     *,
     now: datetime,
     run_after: datetime | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 8,
 ) -> None:
-    """Queue a job in the caller's transaction; a repeated ``dedupe_key`` is ignored."""
+    """Queue a job in the caller's transaction; a repeated ``dedupe_key`` is ignored.
+
+    The raw row writer: the service layer queues typed payloads through :class:`SqlJobQueue`."""
     values = {
         "kind": kind,
         "payload": dict(payload),
@@ -75,7 +78,7 @@ def enqueue(
     connection.execute(_ENQUEUE.get(connection.dialect.name, _ENQUEUE_OTHER), values)
 
 
-def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:
+def _claimable(now: datetime, kinds: Sequence[str] | None) -> ColumnElement[bool]:
     ready = or_(
         and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now),
         and_(jobs.c.status == JobStatus.RUNNING, jobs.c.locked_until < now),
@@ -117,7 +120,7 @@ def claim(
     return [Job(r.id, r.kind, dict(r.payload), r.attempts + 1, r.max_attempts) for r in rows]
 
 
-def complete(connection: Connection, job: Job, worker_id: str, *, now: datetime) -> None:
+def complete(connection: Connection, job: ClaimedJob, worker_id: str, *, now: datetime) -> None:
     """Mark done in the handler's own transaction; raises :class:`LeaseLost` if no longer ours."""
     result = connection.execute(
         update(jobs)
@@ -133,7 +136,7 @@ def backoff(attempts: int, *, base_seconds: float = 10, cap_seconds: float = 360
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def fail(engine: Engine, job: Job, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool:
+def fail(engine: Engine, job: ClaimedJob, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool:
     """Record a failure; returns True when the job is given up (dead) for staff to see."""
     dead = permanent or job.attempts >= job.max_attempts
     with engine.begin() as connection:
@@ -152,6 +155,21 @@ def fail(engine: Engine, job: Job, worker_id: str, *, now: datetime, error: str,
     return dead
 
 
+class SqlJobQueue:
+    """The job queue inside one unit of work (the ``JobQueue`` port): typed payloads in,
+    rows in the unit of work's transaction."""
+
+    def __init__(self, connection: Connection, now: Callable[[], datetime]) -> None:
+        self._connection = connection
+        self._now = now
+
+    def enqueue(self, job: JobPayload, *, dedupe_key: str | None = None, run_after: datetime | None = None) -> None:
+        enqueue(self._connection, job.kind, job.to_json(), now=self._now(), run_after=run_after, dedupe_key=dedupe_key)
+
+    def complete(self, job: ClaimedJob, worker_id: str) -> None:
+        complete(self._connection, job, worker_id, now=self._now())
+
+
 class SqlJobSource:
     """The job queue as the worker sees it."""
 
@@ -162,5 +180,5 @@ class SqlJobSource:
     def claim(self, worker_id: str, *, now: datetime, limit: int) -> list[Job]:
         return claim(self._engine, worker_id, now=now, lease=self._lease, limit=limit)
 
-    def fail(self, job: Job, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool:
+    def fail(self, job: ClaimedJob, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool:
         return fail(self._engine, job, worker_id, now=now, error=error, permanent=permanent)

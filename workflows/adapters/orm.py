@@ -281,5 +281,5 @@ statistics = Table(
     Column("days_to_close_total", Integer, nullable=False),
     Column("overdue_cases", Integer, nullable=False),
 )
-# The bot, identity-route and staff console tables live on the same metadata (migration test compares all).
-from workflows.adapters import bot_tables, identity_tables, staff_tables  # noqa: E402, F401
+# The bot, identity-route (signed evidence uses too) and staff console tables share this metadata.
+from workflows.adapters import bot_tables, evidence_uses, identity_tables, staff_tables  # noqa: E402, F401

@@ -126,7 +126,7 @@ class AutomatedDecisionsSchema(_Section):
 
 
 class IdentitySchema(_Section):
-    """Tier per right (1-3); a right left out keeps the LAW.md default."""
+    """Tier per right (1-3); a right left out keeps the default of docs/law.md §Identity."""
 
     access: Tier | None = None
     rectification: Tier | None = None

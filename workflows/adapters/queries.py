@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 
 from workflows.adapters.orm import actions, events, jobs, messages, outbox, requests
+from workflows.adapters.request_search import RequestSearch
 from workflows.domain.errors import RequestNotFound
 
 
@@ -72,6 +73,7 @@ def request_row(r: Any) -> RequestRow:
 class RequestQueries:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._search = RequestSearch(engine)
 
     def due_by(self, horizon: date, *, since: date | None = None, limit: int = 200) -> list[RequestRow]:
         """Open requests due on or before ``horizon`` (and on or after ``since``), earliest first."""
@@ -103,23 +105,16 @@ class RequestQueries:
         limit: int = 50,
         offset: int = 0,
     ) -> list[RequestRow]:
-        """Filter by state and search by reference, name or e-mail (newest first)."""
+        """Filter by state and search by reference, e-mail or part of a name (newest first),
+        as the console does (adapters.request_search)."""
         query = select(*LIST_COLUMNS)
         if states:
             query = query.where(requests.c.state.in_(list(states)))
         if open_only:
             query = query.where(requests.c.closed_at.is_(None))
-        if text:
-            needle = text.strip()
-            like = f"%{needle.lower()}%"
-            query = query.where(
-                or_(
-                    requests.c.reference == needle.upper(),
-                    func.lower(requests.c.claimed_email) == needle.lower(),
-                    func.lower(requests.c.claimed_name).like(like),
-                    func.lower(requests.c.verified_name).like(like),
-                )
-            )
+        found = self._search.condition(text)
+        if found is not None:
+            query = query.where(found)
         query = query.order_by(requests.c.received_at.desc()).limit(limit).offset(offset)
         with self._engine.connect() as connection:
             return [request_row(r) for r in connection.execute(query)]

@@ -12,6 +12,11 @@ Safety:
   rendering, so a name cannot add lines to a plain-text message;
 - the subject is collapsed to one line with no control characters (header injection);
 - StrictUndefined: a template that uses a missing variable fails instead of printing "".
+
+Identity letters list only the routes this installation offers for the request's channel
+(:class:`InstallationRouteOffer`, built by the composition root from the settings): the
+renderer fills in :attr:`~workflows.domain.replies.IdentityVerificationFacts.routes` when the
+engine left it empty, so every letter and every console preview says the same.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -31,7 +36,18 @@ from markupsafe import Markup
 from workflows.adapters import reply_vocabulary as vocab
 from workflows.domain.errors import WorkflowError
 from workflows.domain.profile import ControllerProfile, LocalText, Period, pick_text
-from workflows.domain.replies import ReplyFacts, ReplyKind
+from workflows.domain.replies import (
+    AcknowledgementFacts,
+    IdentityRoute,
+    IdentityRoutes,
+    IdentityVerificationFacts,
+    InstallationRoutes,
+    ReplyFacts,
+    ReplyKind,
+    RequestSummary,
+    VerificationFailedFacts,
+    offered_routes,
+)
 from workflows.domain.rights import Language
 
 _T = TypeVar("_T")
@@ -54,6 +70,49 @@ class RenderedReply:
     subject: str
     text: str
     html: str
+
+
+class IdentityRouteOffer(Protocol):
+    def routes_for(self, request: RequestSummary, required_tier: int) -> IdentityRoutes:
+        """The routes that work for ``request`` at ``required_tier`` on this installation."""
+        ...
+
+
+PageLink = Callable[[str], tuple[str, date]]
+"""A request's reference -> the address of its identity page (with its capability) and the
+last day the address works (bot.identity.page_links, wired by the composition root)."""
+
+_ON_PAGE = (IdentityRoute.WEB_PAGE_CODE, IdentityRoute.WEB_PAGE_EID)
+
+
+@dataclass(frozen=True)
+class InstallationRouteOffer:
+    """The installation's routes (:func:`~workflows.domain.replies.offered_routes`) with the
+    real intake address and, when a page route is offered, a fresh link to the request's page.
+
+    The default offers what works everywhere without configuration: a shop visit."""
+
+    installation: InstallationRoutes = field(default_factory=InstallationRoutes)
+    page_link: PageLink | None = None
+
+    def routes_for(self, request: RequestSummary, required_tier: int) -> IdentityRoutes:
+        offered = offered_routes(self.installation, request.channel, required_tier)
+        url: str | None = None
+        until: date | None = None
+        if any(route in offered for route in _ON_PAGE):
+            if self.page_link is None:
+                offered = tuple(route for route in offered if route not in _ON_PAGE)
+            else:
+                url, until = self.page_link(request.reference)
+        return IdentityRoutes(
+            offered=offered,
+            signed_email_address=self.installation.signed_email_address,
+            web_page_url=url,
+            web_page_until=until,
+        )
+
+
+_FACTS_WITH_ROUTES = (AcknowledgementFacts, IdentityVerificationFacts, VerificationFailedFacts)
 
 
 def one_line(value: str) -> str:
@@ -106,7 +165,8 @@ def _tidy_text(text: str) -> str:
 class JinjaReplyRenderer:
     """Renders every :class:`ReplyKind` in every :class:`Language` from the template folder."""
 
-    def __init__(self, templates_dir: Path | None = None) -> None:
+    def __init__(self, templates_dir: Path | None = None, *, routes: IdentityRouteOffer | None = None) -> None:
+        self._routes: IdentityRouteOffer = routes or InstallationRouteOffer()
         folder = templates_dir or Path(__file__).resolve().parents[1] / "templates"
         loader = FileSystemLoader(str(folder))
         common: dict[str, Any] = {
@@ -130,7 +190,7 @@ class JinjaReplyRenderer:
                 kind=kind.value,
                 facts_kind=facts.kind.value,
             )
-        safe_facts = _one_line_everywhere(facts)
+        safe_facts = _one_line_everywhere(self._with_routes(facts))
         context = self._context(language, safe_facts, profile)
         prefix = f"{language.value}/{kind.value}"
         try:
@@ -144,6 +204,13 @@ class JinjaReplyRenderer:
                 f"cannot render {prefix}: {type(exc).__name__}: {exc}", kind=kind.value, language=language.value
             ) from exc
         return RenderedReply(subject=one_line(subject), text=_tidy_text(text), html=html.strip() + "\n")
+
+    def _with_routes(self, facts: ReplyFacts) -> ReplyFacts:
+        """Facts that speak of identity carry the routes offered; the engine's, if it gave any."""
+        if isinstance(facts, _FACTS_WITH_ROUTES) and facts.routes is None:
+            routes = self._routes.routes_for(facts.request, facts.required_tier)
+            return dataclasses.replace(facts, routes=routes)
+        return facts
 
     @staticmethod
     def _context(language: Language, facts: ReplyFacts, profile: ControllerProfile) -> dict[str, Any]:
@@ -192,4 +259,12 @@ def localised(text: LocalText, language: Language) -> str:
     return pick_text(text, language.value)
 
 
-__all__ = ["JinjaReplyRenderer", "RenderedReply", "ReplyTemplateError", "one_line"]
+__all__ = [
+    "IdentityRouteOffer",
+    "InstallationRouteOffer",
+    "JinjaReplyRenderer",
+    "PageLink",
+    "RenderedReply",
+    "ReplyTemplateError",
+    "one_line",
+]

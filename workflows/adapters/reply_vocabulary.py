@@ -115,6 +115,12 @@ VERIFICATION_FAILURES: Words = {
         VerificationFailure.DOCUMENT_NOT_SHOWN: "netika uzrādīts personu apliecinošs dokuments",
         VerificationFailure.MANDATE_NOT_SHOWN: "pārstāvis nav iesniedzis pilnvaru vai citu pārstāvības dokumentu",
         VerificationFailure.NO_MATCHING_RECORDS: "pēc sniegtās informācijas mēs nevarējām atrast Jūsu datus mūsu sistēmās",
+        VerificationFailure.SIGNED_TEXT_UNREADABLE: "parakstītajā dokumentā nav nolasāma teksta (piemēram, tas ir skenēts attēls), tāpēc no tā nevar saprast, ko un kam Jūs lūdzat; mūsu darbinieki to izskatīs",
+        VerificationFailure.SIGNATURE_NOT_RECENT: "dokuments nav parakstīts nesen: identitāti apstiprina tikai paraksts, kas veikts neilgi pirms dokumenta nosūtīšanas mums",
+        VerificationFailure.SIGNING_TIME_AFTER_RECEIPT: "paraksta laiks dokumentā ir vēlāks par brīdi, kad to saņēmām, tāpēc tas nav ticams",
+        VerificationFailure.NOT_ADDRESSED_TO_CONTROLLER: "parakstītais dokuments nav adresēts mums: tajā nav minēts ne mūsu uzņēmums, ne šī pieprasījuma numurs",
+        VerificationFailure.SIGNATURE_ALREADY_USED: "šis parakstītais dokuments jau izmantots citam pieprasījumam vai attiecas uz citu pieprasījumu; katram pieprasījumam vajadzīgs savs parakstīts teksts",
+        VerificationFailure.RIGHTS_NOT_SIGNED: "parakstītajā tekstā minēts mūsu uzņēmums, bet nav lūgts tas, ko lūdz šis pieprasījums, un nav norādīts tā numurs; paraksts apstiprina tikai to, ko parakstītājs pats parakstītajā tekstā lūdz",
     },
     "en": {
         VerificationFailure.SIGNATURE_INVALID: "the electronic signature is not valid: the document was changed after signing or the signature could not be checked",
@@ -126,6 +132,12 @@ VERIFICATION_FAILURES: Words = {
         VerificationFailure.DOCUMENT_NOT_SHOWN: "no identity document was shown",
         VerificationFailure.MANDATE_NOT_SHOWN: "the representative did not provide a mandate or other proof of representation",
         VerificationFailure.NO_MATCHING_RECORDS: "with the information given we could not find your data in our systems",
+        VerificationFailure.SIGNED_TEXT_UNREADABLE: "the signed document has no readable text (it may be a scanned image), so it does not show what you ask and of whom; our staff will look at it",
+        VerificationFailure.SIGNATURE_NOT_RECENT: "the document was not signed recently: only a signature made shortly before you send the document to us confirms your identity",
+        VerificationFailure.SIGNING_TIME_AFTER_RECEIPT: "the signing time in the document is later than the moment we received it, so it cannot be relied on",
+        VerificationFailure.NOT_ADDRESSED_TO_CONTROLLER: "the signed document is not addressed to us: it names neither our company nor the number of this request",
+        VerificationFailure.SIGNATURE_ALREADY_USED: "this signed document was already used for, or belongs to, another request; each request needs its own signed text",
+        VerificationFailure.RIGHTS_NOT_SIGNED: "the signed text names our company but does not ask for what this request asks, nor quote its number; a signature confirms only what the signer asks for in the signed text",
     },
     "ru": {
         VerificationFailure.SIGNATURE_INVALID: "электронная подпись недействительна: документ был изменён после подписания или подпись не удалось проверить",
@@ -137,6 +149,12 @@ VERIFICATION_FAILURES: Words = {
         VerificationFailure.DOCUMENT_NOT_SHOWN: "не был предъявлен документ, удостоверяющий личность",
         VerificationFailure.MANDATE_NOT_SHOWN: "представитель не предъявил доверенность или иной документ о представительстве",
         VerificationFailure.NO_MATCHING_RECORDS: "по предоставленной информации мы не смогли найти Ваши данные в наших системах",
+        VerificationFailure.SIGNED_TEXT_UNREADABLE: "в подписанном документе нет читаемого текста (возможно, это скан), поэтому из него не видно, что и у кого Вы просите; наши сотрудники его рассмотрят",
+        VerificationFailure.SIGNATURE_NOT_RECENT: "документ подписан не недавно: личность подтверждает только подпись, сделанная незадолго до отправки документа нам",
+        VerificationFailure.SIGNING_TIME_AFTER_RECEIPT: "время подписи в документе позже момента, когда мы его получили, поэтому на него нельзя полагаться",
+        VerificationFailure.NOT_ADDRESSED_TO_CONTROLLER: "подписанный документ адресован не нам: в нём не названы ни наша компания, ни номер этого запроса",
+        VerificationFailure.SIGNATURE_ALREADY_USED: "этот подписанный документ уже использован для другого запроса или относится к другому запросу; для каждого запроса нужен свой подписанный текст",
+        VerificationFailure.RIGHTS_NOT_SIGNED: "в подписанном тексте названа наша компания, но не указано то, о чём просит этот запрос, и нет его номера; подпись подтверждает только то, о чём подписавший просит в подписанном тексте",
     },
 }
 

@@ -36,6 +36,9 @@ staff_sessions = Table(
     Column("client", String(100)),
 )
 
+# One row per checked sign-in (staff/sign_in_throttle.py): ``client`` is the throttled source
+# (an IPv4 address or an IPv6 /64), ``device`` the digest of a recognised browser's token for
+# that account, if it showed one (then the attempt is throttled by the browser, not the address).
 staff_login_attempts = Table(
     "staff_login_attempts",
     metadata,
@@ -44,8 +47,22 @@ staff_login_attempts = Table(
     Column("username", String(64), nullable=False),
     Column("client", String(100), nullable=False),
     Column("succeeded", Boolean, nullable=False),
+    Column("device", String(64)),
     Index("ix_staff_login_attempts_username_at", "username", "at"),
     Index("ix_staff_login_attempts_client_at", "client", "at"),
+    Index("ix_staff_login_attempts_device_at", "device", "at"),
+)
+
+# Browsers a staff member has signed in with (OWASP "device cookies"): the cookie holds a
+# random token, the table its digest. A recognised browser is not slowed by failures that
+# other browsers cause on the account, so guessing cannot be turned into a lock-out.
+staff_devices = Table(
+    "staff_devices",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("username", String(64), ForeignKey("staff_users.username", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=False),
 )
 
 # Sign-ins, lockouts and account changes (Art. 5(2), 32). Staff work on requests is in the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -65,16 +65,31 @@ class SqlUnitOfWork:
             self._joined_to = outer
             return _JoinedUnitOfWork(outer)  # type: ignore[return-value]
         self._joined_to = None
+        # Become the active unit of work only once the transaction is really open: if
+        # connecting or BEGIN fails (a locked SQLite file past its busy timeout, a refused
+        # PostgreSQL connection), ``__exit__`` never runs, and a half-built unit of work left
+        # in the context would be "joined" by every later one in this thread or task.
+        connection = self._engine.connect()
+        try:
+            connection.begin()
+            self._tracker = Tracker()
+            self._loose_events = []
+            self.requests = SqlRequestRepository(connection, self._tracker)
+            self.actions = SqlActionRepository(connection, self._tracker)
+            self.messages = SqlMessageLog(connection)
+            self.cases = SqlCaseArchive(connection)
+            self.inbound = SqlInboundMail(connection)
+            # Jobs queued here commit with the change (see adapters.job_queue).
+            self.jobs = job_queue.SqlJobQueue(connection, self._now)
+        except BaseException:
+            try:
+                if connection.in_transaction():
+                    connection.rollback()
+            finally:
+                connection.close()
+            raise
+        self._connection = connection
         self._token = _ACTIVE.set(self)
-        self._connection = self._engine.connect()
-        self._connection.begin()
-        self._tracker = Tracker()
-        self._loose_events = []
-        self.requests = SqlRequestRepository(self._connection, self._tracker)
-        self.actions = SqlActionRepository(self._connection, self._tracker)
-        self.messages = SqlMessageLog(self._connection)
-        self.cases = SqlCaseArchive(self._connection)
-        self.inbound = SqlInboundMail(self._connection)
         return self
 
     def __exit__(
@@ -117,20 +132,6 @@ class SqlUnitOfWork:
         audit.append(connection, pending, recorded_at=self._now())
         self._tracker.clear()
         self._loose_events.clear()
-
-    def enqueue_job(
-        self,
-        kind: str,
-        payload: Mapping[str, Any],
-        *,
-        run_after: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> None:
-        job_queue.enqueue(self.connection, kind, payload, now=self._now(), run_after=run_after, dedupe_key=dedupe_key)
-
-    def complete_job(self, job: job_queue.Job, worker_id: str) -> None:
-        """Mark a claimed job done in this transaction (see adapters.job_queue)."""
-        job_queue.complete(self.connection, job, worker_id, now=self._now())
 
     def queue_outgoing(self, message: Message, recipient: str) -> None:
         self.messages.add(message)

@@ -1,6 +1,6 @@
 """The data map: where the controller keeps personal data and what each right does to it.
 
-A data map describes the controller's own databases (issue 5 §1) so that requests can be
+A data map describes the controller's own databases so that requests can be
 carried out there: which rows belong to a data subject, what category and purpose each
 column serves (Art. 15(1)(a),(b)), whether the person provided it (Art. 20), what erasure
 does to it (Art. 17), how long it must be kept despite erasure (Art. 17(3)(b),(e)), how

@@ -30,7 +30,7 @@ from workflows.domain.errors import ExtensionNotAllowed, WorkflowError
 
 RIGA = "Europe/Riga"
 DEFAULT_REMINDER_DAYS: tuple[int, ...] = (14, 3)
-"""Days before the effective due date on which staff are reminded (LAW.md: warn well before)."""
+"""Days before the effective due date on which staff are reminded (docs/law.md §Deadlines: warn well before)."""
 
 
 class NaiveDatetimeError(WorkflowError, ValueError):
@@ -55,7 +55,7 @@ class ExtensionRefusal(StrEnum):
 
 
 class ExtensionReading(StrEnum):
-    """How to count "two further months" where month lengths differ (VERIFY, LAW.md §Deadlines).
+    """How to count "two further months" where month lengths differ (a configuration item: docs/law.md §Deadlines).
 
     For a request received on 31 January 2026: receipt + 3 months = 30 April, but
     (+1 month = 28 February) + 2 months = 28 April.

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     DEADLINE_MISSED = "DeadlineMissed"
     MESSAGE_RECEIVED = "MessageReceived"
     REPLY_QUEUED = "ReplyQueued"
+    COPY_DESTINATION_CONFIRMED = "CopyDestinationConfirmed"
     ACTION_PLANNED = "ActionPlanned"
     ACTION_APPROVED = "ActionApproved"
     ACTION_REJECTED = "ActionRejected"

@@ -13,7 +13,7 @@ from enum import IntEnum, StrEnum
 
 
 class IdentityTier(IntEnum):
-    """Risk tiers of LAW.md §Identity (configurable per right in the controller profile)."""
+    """Risk tiers of docs/law.md §Identity (configurable per right in the controller profile)."""
 
     NONE = 0
     CHANNEL_CONTROL = 1

@@ -257,7 +257,7 @@ class AutomatedDecisionMaking:
 
 DEFAULT_IDENTITY_TIERS: Mapping[Right, int] = MappingProxyType(
     {
-        # LAW.md §Identity: tier 1 is never blocked, control of the channel on file suffices.
+        # docs/law.md §Identity: tier 1 is never blocked, control of the channel on file suffices.
         Right.MARKETING_OBJECTION: 1,
         Right.CONSENT_WITHDRAWAL: 1,
         # Tier 2: a code to the contact on file, or the e-shop login.

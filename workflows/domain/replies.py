@@ -47,7 +47,7 @@ class ReplyKind(StrEnum):
     RECIPIENT_NOTICE = "recipient_notice"
     """Art. 19: notice to a recipient of a rectification, erasure or restriction."""
     STAFF_DEADLINE_REMINDER = "staff_deadline_reminder"
-    """Internal: a request approaches its due date (LAW.md: warn well before the ceiling)."""
+    """Internal: a request approaches its due date (docs/law.md §Deadlines: warn well before the ceiling)."""
 
 
 class VerificationFailure(StrEnum):
@@ -62,6 +62,20 @@ class VerificationFailure(StrEnum):
     DOCUMENT_NOT_SHOWN = "document_not_shown"
     MANDATE_NOT_SHOWN = "mandate_not_shown"
     NO_MATCHING_RECORDS = "no_matching_records"
+    # A valid signature that is not bound to this request (workflows.domain.evidence_binding).
+    SIGNED_TEXT_UNREADABLE = "signed_text_unreadable"
+    """The signed file has no readable text (a scan): staff read it."""
+    SIGNATURE_NOT_RECENT = "signature_not_recent"
+    """Signed longer ago than the window before receipt allows, or with no signing time."""
+    SIGNING_TIME_AFTER_RECEIPT = "signing_time_after_receipt"
+    """The signing time is later than when the document reached us."""
+    NOT_ADDRESSED_TO_CONTROLLER = "not_addressed_to_controller"
+    """The signed text names neither this controller nor this request."""
+    SIGNATURE_ALREADY_USED = "signature_already_used"
+    """The same signed document verified, or names, another request."""
+    RIGHTS_NOT_SIGNED = "rights_not_signed"
+    """The signed text names the controller but not this request's reference, and does not ask
+    for every right this request asks: it verifies only what its signer signed for."""
 
 
 class ExtensionReason(StrEnum):
@@ -178,11 +192,112 @@ class CopyDelivery:
     (eIDAS Art. 35(2): presumed authentic and unaltered); the reply says how to check it."""
 
 
+class IdentityRoute(StrEnum):
+    """A way to prove identity that a letter may offer (Art. 12(6); EDPB 01/2022 ¶¶58-81).
+
+    Each works for the channels it names and for tiers up to the one it proves
+    (:attr:`proves_tier`): a one-time code proves control of the contact on file (tier 2),
+    never enough for a copy of the data (tier 3)."""
+
+    SIGNED_EMAIL = "signed_email"
+    """A request signed with a qualified electronic signature (eIDAS Art. 25(2)), e-mailed to
+    the address the mail intake receives, in reply to the letter (the reference in the subject)."""
+    WEB_PAGE_EID = "web_page_eid"
+    """eID login (eParaksts, Smart-ID) on the request's page of the web service."""
+    WEB_PAGE_CODE = "web_page_code"
+    """A one-time code sent to the contact on file, entered on the request's page."""
+    CHAT_EID = "chat_eid"
+    """eID login started in the Telegram chat the request came from."""
+    CHAT_CODE = "chat_code"
+    """A one-time code to the contact on file, entered in the chat the request came from."""
+    CHAT_DOCUMENT = "chat_document"
+    """A qualified-signed file sent in the chat the request came from."""
+    SHOP_VISIT = "shop_visit"
+    """An identity document shown at a shop; staff record the check (never a copy)."""
+
+    @property
+    def proves_tier(self) -> int:
+        return 2 if self in (IdentityRoute.WEB_PAGE_CODE, IdentityRoute.CHAT_CODE) else 3
+
+
+@dataclass(frozen=True)
+class IdentityRoutes:
+    """The routes this installation offers for one request, and where each one leads.
+
+    Only routes that work for the request's channel and tier are listed; a shop visit is
+    always possible (staff record an ID check in the console), so the list is never empty."""
+
+    offered: tuple[IdentityRoute, ...] = (IdentityRoute.SHOP_VISIT,)
+    signed_email_address: str | None = None
+    """The privacy address the mail intake receives (``[smtp_in] recipients``)."""
+    web_page_url: str | None = None
+    """The request's page, with its capability; only for :attr:`IdentityRoute.WEB_PAGE_EID`/``CODE``."""
+    web_page_until: date | None = None
+
+    def __post_init__(self) -> None:
+        if IdentityRoute.SIGNED_EMAIL in self.offered and not self.signed_email_address:
+            raise ReplyFactsError("a signed e-mail route needs the intake address")
+        on_page = {IdentityRoute.WEB_PAGE_EID, IdentityRoute.WEB_PAGE_CODE}.intersection(self.offered)
+        if on_page and not self.web_page_url:
+            raise ReplyFactsError("a web page route needs the page's address")
+
+    def offers(self, route: IdentityRoute | str) -> bool:
+        return IdentityRoute(route) in self.offered
+
+    @property
+    def only_shop_visit(self) -> bool:
+        return self.offered == (IdentityRoute.SHOP_VISIT,)
+
+
+@dataclass(frozen=True)
+class InstallationRoutes:
+    """What this installation can do to verify identity, from its settings (composition root)."""
+
+    signed_email_address: str | None = None
+    """Set when the mail intake runs: the address signed requests reach."""
+    eid_login: bool = False
+    """``[oidc]`` is configured."""
+    one_time_codes: bool = False
+    """``[identity] secret`` and a customer directory on file (the data map)."""
+    telegram: bool = False
+    """``[telegram]`` is configured, so chat routes work in the chat."""
+    web_page: bool = False
+    """The request page is served (``[serve] public_url``, web service, a capability secret)."""
+
+
+def offered_routes(installation: InstallationRoutes, channel: Channel, required_tier: int) -> tuple[IdentityRoute, ...]:
+    """The routes that work for a request of ``channel`` needing ``required_tier``.
+
+    A chat request is verified in its chat (the chat's routes prove that chat's requests); any
+    other request by reply e-mail or on its page. A route proving less than the tier is left
+    out (Art. 12(6): proportionate, but sufficient)."""
+    candidates: list[IdentityRoute] = []
+    if channel is Channel.TELEGRAM:
+        if installation.telegram:
+            if installation.one_time_codes:
+                candidates.append(IdentityRoute.CHAT_CODE)
+            if installation.eid_login:
+                candidates.append(IdentityRoute.CHAT_EID)
+            candidates.append(IdentityRoute.CHAT_DOCUMENT)
+    else:
+        if installation.web_page and installation.one_time_codes:
+            candidates.append(IdentityRoute.WEB_PAGE_CODE)
+        if installation.web_page and installation.eid_login:
+            candidates.append(IdentityRoute.WEB_PAGE_EID)
+        if installation.signed_email_address:
+            candidates.append(IdentityRoute.SIGNED_EMAIL)
+    candidates.append(IdentityRoute.SHOP_VISIT)
+    return tuple(route for route in candidates if route.proves_tier >= required_tier)
+
+
 @dataclass(frozen=True)
 class AcknowledgementFacts:
     kind: ClassVar[ReplyKind] = ReplyKind.ACKNOWLEDGEMENT
     request: RequestSummary
     identity_verification_needed: bool = False
+    required_tier: int = 3
+    routes: IdentityRoutes | None = None
+    """Filled in by the renderer from the installation when left None."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +305,8 @@ class IdentityVerificationFacts:
     kind: ClassVar[ReplyKind] = ReplyKind.IDENTITY_VERIFICATION_NEEDED
     request: RequestSummary
     required_tier: int = 3
+    routes: IdentityRoutes | None = None
+    """Filled in by the renderer from the installation when left None."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +315,8 @@ class VerificationFailedFacts:
     request: RequestSummary
     reason: VerificationFailure
     required_tier: int = 3
+    routes: IdentityRoutes | None = None
+    """Filled in by the renderer from the installation when left None."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from workflows.adapters.orm import metadata
+from workflows.adapters.request_search import include_name
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,6 +16,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=include_name,  # the name search index is kept outside the metadata
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -79,6 +79,7 @@ _HANDLERS: dict[type, Callable[[Any, Engine], Any]] = {
     c.ApproveAction: handlers.approve_action,
     c.RejectAction: handlers.reject_action,
     c.SendReply: handlers.send_reply,
+    c.ConfirmCopyDestination: handlers.confirm_copy_destination,
     c.ScanDeadlines: maintenance.scan_deadlines,
     c.PurgeClosedCases: maintenance.purge_closed_cases,
 }

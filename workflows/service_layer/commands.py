@@ -153,12 +153,27 @@ class RejectAction:
 @dataclass(frozen=True)
 class SendReply:
     """Render a templated reply and queue it in the outbox on the request's channel (a reply
-    carrying personal data only to a verified e-mail address: ``domain.delivery``)."""
+    carrying personal data only to an address bound to the verified person, else held for
+    staff: ``domain.delivery``). The handler returns True when the reply is held."""
 
     reference: str
     facts: ReplyFacts
     actor: str = "system"
     attachments: tuple[Attachment, ...] = ()
+    on_file: tuple[str, ...] = ()
+    """E-mail addresses on file for the verified person (the executor finds them through the
+    data map): bound destinations for a copy of the data besides the verified address."""
+
+
+@dataclass(frozen=True)
+class ConfirmCopyDestination:
+    """A staff member confirms where a held copy of the person's data goes (Art. 32): one of
+    the addresses bound to the verified person offered when it was held, or the sender's
+    address after checking with the person. Recorded in the audit log; no second approver."""
+
+    reference: str
+    address: str
+    actor: str
 
 
 @dataclass(frozen=True)

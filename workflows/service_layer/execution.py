@@ -1,6 +1,6 @@
 """Execution: carry out an approved action, record what it did, answer the person.
 
-The ``execute_action`` job (payload ``{"action_id": ...}``) is queued when an action is
+The ``execute_action`` job (``jobs.ExecuteAction``) is queued when an action is
 approved, or at once for a marketing objection or consent withdrawal. It:
 
 1. locks the action row (``FOR UPDATE``; SQLite has one writer) and does nothing unless the
@@ -12,9 +12,13 @@ approved, or at once for a marketing objection or consent withdrawal. It:
    statements: ``ControllerData.execute``);
 4. marks it done with counts per table (the audit log's ``ActionExecuted`` event), or
    failed -- flagged for staff -- when it cannot run as it stands (a permanent error);
-5. queues Art. 19 notices to recipients after rectification, erasure or restriction;
+5. queues Art. 19 notices to recipients after rectification, erasure or restriction
+   (``notices.queue_recipient_notices``);
 6. queues the reply with the facts (``SendReply``) and completes the request when its last
-   action is done (``CompleteRequest``).
+   action is done (``CompleteRequest``). An export's reply carries the copy, so it is sent
+   with the e-mail addresses on file for the verified person (``ContactsOnFile``): the copy
+   goes only to an address bound to that person, else it is held for staff to confirm
+   (``domain.delivery``) and the request completes once they have.
 
 All of it joins the job's transaction, so the job, the action, the events and the outbox
 commit together.
@@ -25,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from workflows.domain.actions import Action, ActionKind, ActionStatus
-from workflows.domain.delivery import copy_delivery
+from workflows.domain.delivery import copy_delivery, held_copies
 from workflows.domain.errors import WorkflowError
 from workflows.domain.messages import Attachment
 from workflows.domain.plans import ExecutionOutcome, KeptRows
@@ -47,6 +51,8 @@ from workflows.domain.replies import (
 from workflows.domain.request import RightsRequest
 from workflows.domain.rights import Right
 from workflows.service_layer import commands as c
+from workflows.service_layer.jobs import ExecuteAction, JobRegistry, PlanRequest
+from workflows.service_layer.notices import RecipientAddresses, queue_recipient_notices
 from workflows.service_layer.planning import ControllerData, plan_request, verified_identifiers
 from workflows.service_layer.ports import UnitOfWork
 from workflows.service_layer.summaries import summarise
@@ -67,29 +73,25 @@ _ART19_RIGHT: Mapping[ActionKind, Right] = {
 
 SEALED_PACKAGE_TYPE = "application/vnd.etsi.asic-e+zip"
 
-class RecipientNotifier(Protocol):
-    """Art. 19 notices (``adapters.connectors.recipients.queue_recipient_notices``)."""
 
-    def __call__(
-        self,
-        uow: UnitOfWork,
-        engine: Engine,
-        request: RightsRequest,
-        *,
-        action: Right,
-        recipients: Sequence[str],
-        subject_reference: str,
-        categories: Sequence[str] = (),
-        changes: Sequence[FieldChange] = (),
-    ) -> Sequence[Any]: ...
+class ContactsOnFile(Protocol):
+    """The e-mail addresses the controller holds for a person, found from the VERIFIED
+    identifiers through the data map (``adapters.connectors.contacts_on_file``)."""
+
+    def emails_on_file(self, identifiers: Mapping[str, str]) -> tuple[str, ...]: ...
 
 
 def execute_action(
-    payload: Mapping[str, Any], uow: Any, engine: Engine, data: ControllerData, notify: RecipientNotifier
+    job: ExecuteAction,
+    uow: UnitOfWork,
+    engine: Engine,
+    data: ControllerData,
+    addresses: RecipientAddresses,
+    contacts: ContactsOnFile | None = None,
 ) -> None:
     """Job handler: execute one approved action exactly once (see the module docstring)."""
     with engine.uow() as joined:
-        action = joined.actions.get(str(payload["action_id"]), for_update=True)
+        action = joined.actions.get(job.action_id, for_update=True)
         if action.status is not ActionStatus.APPROVED:
             return  # done, rejected, failed or not yet approved: nothing to do
         request = joined.requests.get(action.request_id)
@@ -111,40 +113,54 @@ def execute_action(
         notified: tuple[str, ...] = ()
         right = _ART19_RIGHT.get(action.kind)
         if right is not None and outcome.notify:
-            notify(
+            queue_recipient_notices(
                 joined,
                 engine,
                 request,
                 action=right,
                 recipients=outcome.notify,
                 subject_reference=outcome.subject_reference or request.reference,
+                addresses=addresses,
                 categories=outcome.categories,
                 changes=_field_changes(outcome),
             )
             notified = outcome.notify
         facts = reply_facts(action, request, outcome, notified)
-        engine.handle(c.SendReply(request.reference, facts, actor=EXECUTOR, attachments=package_attachments(outcome)))
+        on_file = _emails_on_file(contacts, request) if action.kind in EXPORT_KINDS else ()
+        held = engine.handle(
+            c.SendReply(
+                request.reference, facts, actor=EXECUTOR, attachments=package_attachments(outcome), on_file=on_file
+            )
+        )
         if action.kind in EXPORT_KINDS:
             for waiting in others:
                 if waiting.kind is ActionKind.ERASE and waiting.status is ActionStatus.APPROVED:
-                    joined.enqueue_job(
-                        "execute_action", {"action_id": waiting.id}, dedupe_key=f"execute:{waiting.id}:after-export"
-                    )
-        if _request_finished(request, action, others):
+                    joined.jobs.enqueue(ExecuteAction(waiting.id), dedupe_key=f"execute:{waiting.id}:after-export")
+        # A copy still waiting for staff to confirm its destination keeps the request open:
+        # the confirmation completes it (``handlers.confirm_copy_destination``).
+        copy_waits = bool(held) or bool(held_copies(joined.requests.get(request.id)))
+        if not copy_waits and request_finished(request, [action, *others]):
             engine.handle(c.CompleteRequest(request.reference, actor=EXECUTOR))
         joined.commit()
+
+
+def _emails_on_file(contacts: ContactsOnFile | None, request: RightsRequest) -> tuple[str, ...]:
+    identifiers = verified_identifiers(request)
+    if contacts is None or not identifiers:
+        return ()
+    return contacts.emails_on_file(identifiers)
 
 
 def _pending(action: Action) -> bool:
     return action.status in (ActionStatus.AWAITING_APPROVAL, ActionStatus.APPROVED, ActionStatus.FAILED)
 
 
-def _request_finished(request: RightsRequest, done: Action, others: Sequence[Action]) -> bool:
+def request_finished(request: RightsRequest, actions: Sequence[Action]) -> bool:
     """Complete when every right has an action and all of them are done; a rejected action or
     an unplanned right leaves the request to staff (a refusal needs their reasons)."""
-    if request.state.is_terminal or any(a.status is not ActionStatus.DONE for a in others):
+    if request.state.is_terminal or any(a.status is not ActionStatus.DONE for a in actions):
         return False
-    covered = {str(a.preview.get("right")) for a in [done, *others]}
+    covered = {str(a.preview.get("right")) for a in actions}
     return {str(r) for r in request.rights} <= covered
 
 
@@ -208,13 +224,24 @@ def reply_facts(
     return ObjectionFacts(summary, outcome.purposes)
 
 
-def execution_job_handlers(data: ControllerData, notify: RecipientNotifier) -> dict[str, Any]:
-    """The two job handlers to add to a worker: ``worker.handlers.update(...)``."""
+def register_execution_jobs(
+    registry: JobRegistry,
+    data: ControllerData,
+    addresses: RecipientAddresses,
+    contacts: ContactsOnFile | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Register the ``plan_request`` and ``execute_action`` handlers for ``data``.
 
-    def _plan(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-        plan_request(payload, uow, engine, data)
+    Without ``contacts`` no address on file is known, so an e-mail request's copy goes at once
+    only when the sender's address is the verified one (else staff confirm it)."""
 
-    def _execute(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-        execute_action(payload, uow, engine, data, notify)
+    def plan(job: PlanRequest, uow: UnitOfWork, engine: Engine) -> None:
+        plan_request(job, uow, engine, data)
 
-    return {"plan_request": _plan, "execute_action": _execute}
+    def execute(job: ExecuteAction, uow: UnitOfWork, engine: Engine) -> None:
+        execute_action(job, uow, engine, data, addresses, contacts)
+
+    registry.register(PlanRequest, plan, replace=replace)
+    registry.register(ExecuteAction, execute, replace=replace)

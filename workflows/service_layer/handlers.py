@@ -4,11 +4,21 @@ outgoing messages, and commits them together with the events it caused."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from workflows.domain.actions import Action
 from workflows.domain.deadlines import riga_date
-from workflows.domain.delivery import reply_route
+from workflows.domain.delivery import (
+    COPY_DESTINATION_KEY,
+    HELD_COPIES_KEY,
+    CopyHeld,
+    choose_destination,
+    copy_route,
+    held_copies,
+    reply_route,
+)
+from workflows.domain.events import Event, EventType
 from workflows.domain.identity import IdentityTier, VerificationMethod, VerifiedIdentity
 from workflows.domain.messages import Attachment, Direction, Message
 from workflows.domain.replies import (
@@ -24,17 +34,20 @@ from workflows.domain.request import RightsRequest
 from workflows.domain.rights import Channel
 from workflows.domain.states import State
 from workflows.service_layer import commands as c
+from workflows.service_layer import jobs
+from workflows.service_layer.execution import request_finished
+from workflows.service_layer.notices import outgoing_message, queue_or_keep
 from workflows.service_layer.ports import UnitOfWork
 from workflows.service_layer.summaries import summarise
 
 if TYPE_CHECKING:
-    from workflows.service_layer.bus import Engine
+    from workflows.service_layer.bus import Engine, RenderedReplyLike
 
 
 def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
     """Register the request, acknowledge it, and ask for proportionate verification.
 
-    Never discards an unsigned or unverified request (Art. 12(6); LAW.md §Channels).
+    Never discards an unsigned or unverified request (Art. 12(6); docs/law.md §Channels).
     """
     with engine.uow() as uow:
         reference = uow.requests.next_reference(riga_date(cmd.received_at).year)
@@ -93,12 +106,12 @@ def open_request(cmd: c.OpenRequest, engine: Engine) -> str:
 def _queue_planning(uow: UnitOfWork, request: RightsRequest) -> None:
     """Work starts once identity suffices: plan the actions (service_layer.planning)."""
     if request.state is State.IN_PROGRESS:
-        uow.enqueue_job("plan_request", {"reference": request.reference}, dedupe_key=f"plan:{request.id}")
+        uow.jobs.enqueue(jobs.PlanRequest(request.reference), dedupe_key=f"plan:{request.id}")
 
 
 def _channel_control(request: RightsRequest, engine: Engine) -> VerifiedIdentity | None:
     """Tier 1 (marketing objections, consent withdrawal) is never blocked: control of the
-    channel the person wrote from is enough (LAW.md §Identity)."""
+    channel the person wrote from is enough (docs/law.md §Identity)."""
     if request.required_tier > IdentityTier.CHANNEL_CONTROL:
         return None
     contact = request.claimed.email or request.claimed.chat_id or request.claimed.phone
@@ -127,7 +140,7 @@ def store_inbound_email(cmd: c.StoreInboundEmail, engine: Engine) -> str:
             sha256=hashlib.sha256(cmd.raw).hexdigest(),
             message_id=_header_message_id(cmd.raw),
         )
-        uow.enqueue_job("process_email", {"mail_id": mail_id}, dedupe_key=f"process_email:{mail_id}")
+        uow.jobs.enqueue(jobs.ProcessEmail(mail_id), dedupe_key=f"process_email:{mail_id}")
         uow.commit()
     return mail_id
 
@@ -249,7 +262,7 @@ def plan_action(cmd: c.PlanAction, engine: Engine) -> str:
         if action.kind.needs_approval and request.state is State.IN_PROGRESS:
             request.await_approval(at=engine.clock.now(), actor=cmd.actor)
         if not action.kind.needs_approval:
-            uow.enqueue_job("execute_action", {"action_id": action.id}, dedupe_key=f"execute:{action.id}")
+            uow.jobs.enqueue(jobs.ExecuteAction(action.id), dedupe_key=f"execute:{action.id}")
         uow.commit()
         return action.id
 
@@ -259,7 +272,7 @@ def approve_action(cmd: c.ApproveAction, engine: Engine) -> None:
     with engine.uow() as uow:
         action = uow.actions.get(cmd.action_id, for_update=True)
         action.approve(by=cmd.actor, at=engine.clock.now())
-        uow.enqueue_job("execute_action", {"action_id": action.id}, dedupe_key=f"execute:{action.id}")
+        uow.jobs.enqueue(jobs.ExecuteAction(action.id), dedupe_key=f"execute:{action.id}")
         _resume_if_nothing_waits(uow, engine, action, cmd.actor)
         uow.commit()
 
@@ -282,11 +295,15 @@ def _resume_if_nothing_waits(uow: UnitOfWork, engine: Engine, decided: Action, a
         request.resume(at=engine.clock.now(), actor=actor)
 
 
-def send_reply(cmd: c.SendReply, engine: Engine) -> None:
+def send_reply(cmd: c.SendReply, engine: Engine) -> bool:
+    """Queue a reply; True when it is held for a staff member to confirm where it goes."""
     with engine.uow() as uow:
         request = uow.requests.get_by_reference(cmd.reference, for_update=True)
-        _queue_reply(uow, engine, request, cmd.facts, actor=cmd.actor, attachments=cmd.attachments)
+        held = _queue_reply(
+            uow, engine, request, cmd.facts, actor=cmd.actor, attachments=cmd.attachments, on_file=cmd.on_file
+        )
         uow.commit()
+    return held
 
 
 def _queue_reply(
@@ -297,32 +314,130 @@ def _queue_reply(
     *,
     actor: str = "system",
     attachments: tuple[Attachment, ...] = (),
-) -> None:
+    on_file: tuple[str, ...] = (),
+) -> bool:
+    """Queue a reply or flag staff (``notices.queue_or_keep``, shared with the Art. 19
+    notices). A reply carrying personal data goes only where ``domain.delivery.copy_route``
+    allows; returns True when it is held."""
     kind = str(facts.kind)
     rendered = engine.renderer.render(facts.kind, request.language, facts, engine.profile)
     now = engine.clock.now()
     personal = bool(attachments) or facts.kind is ReplyKind.ACCESS_REPLY
-    contact = reply_route(request, carries_personal_data=personal)
+    contact = copy_route(request, on_file) if personal else reply_route(request)
+    if isinstance(contact, CopyHeld):
+        _hold_copy(request, contact, kind, rendered, attachments, at=now, actor=actor)
+        return True
     channel, recipient = contact if contact else (request.channel, None)
-    message = Message(
-        id=engine.new_id(),
-        request_id=request.id,
-        direction=Direction.OUT,
-        channel=channel,
-        created_at=now,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        counterpart=recipient,
-        kind=kind,
-        attachments=attachments,
+    message = outgoing_message(
+        engine, request, rendered, kind=kind, channel=channel, recipient=recipient, at=now, attachments=attachments
     )
-    if recipient is None:
+    if not queue_or_keep(uow, message):
         # Nowhere to send it (e.g. a shop request without an e-mail, or a chat request whose
         # copy of the data has no verified address): staff hand it over.
-        uow.messages.add(message)
         why = "no verified e-mail address for" if personal and request.channel is Channel.TELEGRAM else "no contact for"
         request.flag_for_staff(f"{why} the {kind} reply: hand it over in person", at=now, actor=actor)
-    else:
-        uow.queue_outgoing(message, recipient)
     request.note_reply(kind, at=now, actor=actor, delivered=recipient is not None)
+    return False
+
+
+def _hold_copy(
+    request: RightsRequest,
+    held: CopyHeld,
+    kind: str,
+    rendered: RenderedReplyLike,
+    attachments: tuple[Attachment, ...],
+    *,
+    at: datetime,
+    actor: str,
+) -> None:
+    """Art. 32: keep the rendered reply with the case (no message leaves) until a staff member
+    confirms a destination; the flag says where it would have gone and what to choose."""
+    waiting = held_copies(request)
+    waiting.append(
+        {
+            "kind": kind,
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "html": rendered.html,
+            "attachments": [a.to_json() for a in attachments],
+            "sender": held.sender,
+            "choices": list(held.choices),
+            "held_at": at.isoformat(),
+            "reason": held.reason,
+        }
+    )
+    request.details[HELD_COPIES_KEY] = waiting
+    request.flag_for_staff(held.reason, at=at, actor=actor)
+    request.note_reply(kind, at=at, actor=actor, delivered=False)
+
+
+def confirm_copy_destination(cmd: c.ConfirmCopyDestination, engine: Engine) -> str:
+    """A staff member confirms where the held copies go; they leave at once, and the request
+    completes if its work was finished. Returns the confirmed address.
+
+    One staff member suffices (no four-eyes): the choice is among addresses bound to the
+    person, or the sender's after checking with the person; who chose what is in the audit
+    log (``CopyDestinationConfirmed``, ``four_eyes: false``) and the request's details."""
+    with engine.uow() as uow:
+        request = uow.requests.get_by_reference(cmd.reference, for_update=True)
+        address = choose_destination(request, cmd.address)
+        now = engine.clock.now()
+        waiting = held_copies(request)
+        bound = any(address in item.get("choices", ()) for item in waiting)
+        request.details[COPY_DESTINATION_KEY] = {
+            "address": address, "confirmed_by": cmd.actor, "confirmed_at": now.isoformat(), "bound": bound,
+        }  # fmt: skip
+        request.details[HELD_COPIES_KEY] = []
+        uow.record(
+            Event(
+                EventType.COPY_DESTINATION_CONFIRMED,
+                now,
+                request.id,
+                cmd.actor,
+                {
+                    "address": address,
+                    "bound_to_verified_person": bound,
+                    "replies": [str(i["kind"]) for i in waiting],
+                    "four_eyes": False,
+                },
+            )
+        )
+        for item in waiting:
+            message = Message(
+                id=engine.new_id(),
+                request_id=request.id,
+                direction=Direction.OUT,
+                channel=Channel.EMAIL,
+                created_at=now,
+                subject=str(item["subject"]),
+                text=str(item["text"]),
+                html=item.get("html"),
+                counterpart=address,
+                kind=str(item["kind"]),
+                attachments=tuple(Attachment.from_json(a) for a in item.get("attachments", ())),
+            )
+            uow.queue_outgoing(message, address)
+            request.note_reply(str(item["kind"]), at=now, actor=cmd.actor, delivered=True)
+        _clear_attention(request, [str(item.get("reason", "")) for item in waiting])
+        if _work_finished(uow, request):
+            if request.state is State.AWAITING_APPROVAL:
+                request.resume(at=now, actor=cmd.actor)
+            request.complete(at=now, actor=cmd.actor)
+        uow.commit()
+    return address
+
+
+def _clear_attention(request: RightsRequest, reasons: list[str]) -> None:
+    """The hold's reason is answered by the confirmation; other reasons stay for staff."""
+    if request.attention:
+        left = [r for r in request.attention.split("; ") if r not in reasons]
+        request.attention = "; ".join(left) or None
+
+
+def _work_finished(uow: UnitOfWork, request: RightsRequest) -> bool:
+    """Complete as the executor would have (``execution.request_finished``), had the copy not
+    waited: open, and every right carried out by a done action."""
+    if request.state.is_terminal:
+        return False
+    done = uow.actions.for_request(request.id)
+    return bool(done) and request_finished(request, done)

@@ -1,10 +1,13 @@
-"""Periodic work: deadline reminders, overdue flags, and purging closed cases."""
+"""Periodic work: deadline reminders, overdue flags, and purging closed cases.
+
+Each runs as a job (``jobs.ScanDeadlines``, ``DeadlineReminder``, ``DeadlineMissed``,
+``Purge``); the composition root registers the handlers below.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workflows.domain.deadlines import add_months, riga_date
 from workflows.domain.events import Event, EventType
@@ -14,6 +17,7 @@ from workflows.domain.replies import StaffReminderFacts
 from workflows.domain.request import RightsRequest
 from workflows.domain.rights import Channel
 from workflows.service_layer import commands as c
+from workflows.service_layer import jobs
 from workflows.service_layer.ports import UnitOfWork
 from workflows.service_layer.summaries import summarise
 
@@ -40,29 +44,34 @@ def offer_deadline_jobs(uow: UnitOfWork, engine: Engine, today: date) -> int:
     for request_id, due_on in uow.requests.open_due_by(horizon):
         days_left = (due_on - today).days
         if days_left < 0:
-            uow.enqueue_job("deadline_missed", {"request_id": request_id}, dedupe_key=f"overdue:{request_id}:{due_on}")
+            uow.jobs.enqueue(jobs.DeadlineMissed(request_id), dedupe_key=f"overdue:{request_id}:{due_on}")
         else:
             threshold = next(t for t in thresholds if days_left <= t)
-            uow.enqueue_job(
-                "deadline_reminder",
-                {"request_id": request_id, "days_left": days_left},
-                dedupe_key=f"reminder:{request_id}:{due_on}:{threshold}",
+            uow.jobs.enqueue(
+                jobs.DeadlineReminder(request_id, days_left), dedupe_key=f"reminder:{request_id}:{due_on}:{threshold}"
             )
         offered += 1
     return offered
 
 
-def send_deadline_reminder(payload: Mapping[str, Any], uow: UnitOfWork, engine: Engine) -> None:
-    request = uow.requests.get(str(payload["request_id"]), for_update=True)
+def run_deadline_scan(job: jobs.ScanDeadlines, uow: UnitOfWork, engine: Engine) -> None:
+    """Job handler for ``scan_deadlines`` (offered hourly by every worker)."""
+    offer_deadline_jobs(uow, engine, riga_date(engine.clock.now()))
+
+
+def send_deadline_reminder(job: jobs.DeadlineReminder, uow: UnitOfWork, engine: Engine) -> None:
+    """Job handler for ``deadline_reminder``."""
+    request = uow.requests.get(job.request_id, for_update=True)
     if request.state.is_terminal:
         return
     now = engine.clock.now()
-    request.note_deadline_reminder(int(payload["days_left"]), at=now)
+    request.note_deadline_reminder(job.days_left, at=now)
     _alert_staff(uow, engine, request)
 
 
-def mark_deadline_missed(payload: Mapping[str, Any], uow: UnitOfWork, engine: Engine) -> None:
-    request = uow.requests.get(str(payload["request_id"]), for_update=True)
+def mark_deadline_missed(job: jobs.DeadlineMissed, uow: UnitOfWork, engine: Engine) -> None:
+    """Job handler for ``deadline_missed``."""
+    request = uow.requests.get(job.request_id, for_update=True)
     if request.state.is_terminal:
         return
     request.note_deadline_missed(at=engine.clock.now())
@@ -113,6 +122,19 @@ def purge_closed_cases(cmd: c.PurgeClosedCases, engine: Engine) -> int:
         if not ids:
             return purged
         purged += len(ids)
+
+
+PURGE_BATCH = 500
+
+
+def run_purge(job: jobs.Purge, uow: UnitOfWork, engine: Engine) -> None:
+    """Job handler for ``purge``: one batch per job (one transaction each); a full batch
+    queues the next round of the same day."""
+    now = engine.clock.now()
+    purged = purge_batch(uow, engine, now, PURGE_BATCH)
+    if len(purged) == PURGE_BATCH:
+        following = jobs.Purge(round=job.round + 1)
+        uow.jobs.enqueue(following, dedupe_key=f"purge:{riga_date(now).isoformat()}:{following.round}")
 
 
 def purge_batch(uow: UnitOfWork, engine: Engine, now: datetime, batch_size: int) -> list[str]:

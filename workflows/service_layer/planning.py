@@ -1,6 +1,6 @@
 """Planning: once a request is in progress, find the person's rows and plan each right.
 
-The ``plan_request`` job (payload ``{"reference": ...}``) is queued when a request reaches
+The ``plan_request`` job (``jobs.PlanRequest``) is queued when a request reaches
 ``in_progress`` (``handlers.open_request`` / ``handlers.record_identity``). It finds the rows by
 the VERIFIED identifiers only (personal code, e-mail, phone established by authentication;
 never by what the requester merely claims: Art. 12(6), EDPB 01/2022 ¶¶58-81), and issues one
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from workflows.domain.actions import Action
 from workflows.domain.deadlines import riga_date
@@ -22,6 +22,8 @@ from workflows.domain.plans import ExecutionOutcome, RequestPlan
 from workflows.domain.request import RightsRequest
 from workflows.domain.states import State
 from workflows.service_layer import commands as c
+from workflows.service_layer import jobs
+from workflows.service_layer.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from workflows.service_layer.bus import Engine
@@ -49,10 +51,10 @@ def verified_identifiers(request: RightsRequest) -> dict[str, str]:
     return {kind: value for kind, value in pairs if value}
 
 
-def plan_request(payload: Mapping[str, Any], uow: Any, engine: Engine, data: ControllerData) -> None:
+def plan_request(job: jobs.PlanRequest, uow: UnitOfWork, engine: Engine, data: ControllerData) -> None:
     """Job handler: plan every right of an in-progress request (idempotent: planned once)."""
     with engine.uow() as joined:
-        request = joined.requests.get_by_reference(str(payload["reference"]))
+        request = joined.requests.get_by_reference(job.reference)
         if request.state is not State.IN_PROGRESS or joined.actions.for_request(request.id):
             return
         identifiers = verified_identifiers(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -11,6 +11,7 @@ from workflows.domain.actions import Action
 from workflows.domain.events import Event
 from workflows.domain.messages import Message
 from workflows.domain.request import RightsRequest
+from workflows.service_layer.jobs import JobPayload
 
 
 class Clock(Protocol):
@@ -66,6 +67,45 @@ class CaseArchive(Protocol):
         ...
 
 
+class ClaimedJob(Protocol):
+    """A job a worker holds the lease of (``adapters.job_queue.Job``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str:
+        """The stored kind: a ``jobs.JobKind`` value, unless the row is from another release."""
+        ...
+
+    @property
+    def payload(self) -> Mapping[str, object]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+
+class JobQueue(Protocol):
+    """The job queue inside one unit of work: what is queued commits with the change."""
+
+    def enqueue(self, job: JobPayload, *, dedupe_key: str | None = None, run_after: datetime | None = None) -> None:
+        """Queue ``job``; a ``dedupe_key`` already queued is ignored (the job runs once)."""
+        ...
+
+    def complete(self, job: ClaimedJob, worker_id: str) -> None:
+        """Mark a claimed job done in this transaction; fails if its lease was lost."""
+        ...
+
+
+class JobSource(Protocol):
+    """The job queue as a worker sees it: claims and failures, each in its own transaction."""
+
+    def claim(self, worker_id: str, *, now: datetime, limit: int) -> Sequence[ClaimedJob]: ...
+    def fail(self, job: ClaimedJob, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool:
+        """Record a failure; True when the job is given up (dead)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories, the job queue and the outbox commit together,
     with the events of every changed aggregate appended to the audit chain."""
@@ -80,24 +120,15 @@ class UnitOfWork(Protocol):
     def cases(self) -> CaseArchive: ...
     @property
     def inbound(self) -> InboundMailStore: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
     def commit(self) -> None: ...
-    def enqueue_job(
-        self,
-        kind: str,
-        payload: Mapping[str, Any],
-        *,
-        run_after: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> None: ...
     def queue_outgoing(self, message: Message, recipient: str) -> None: ...
-    def complete_job(self, job: Any, worker_id: str) -> None:
-        """Mark a claimed job done in this transaction; fails if its lease was lost."""
-        ...
 
     def record(self, event: Event) -> None:
         """Chain an event that belongs to no aggregate (e.g. a purge) on commit."""

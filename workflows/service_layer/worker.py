@@ -3,7 +3,9 @@
 A handler's changes and the job's completion commit together; a failure is recorded
 with back-off and, once permanent or out of attempts, left for staff to see. Periodic
 jobs (deadline scan, purge) are offered with de-duplication keys per time slot, so any
-number of workers can run the same schedule without doing the work twice.
+number of workers can run the same schedule without doing the work twice. Which handler
+runs which kind is the :class:`~workflows.service_layer.jobs.JobRegistry` the composition
+root fills.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from workflows.domain.deadlines import riga_date
 from workflows.domain.errors import WorkflowError
-from workflows.service_layer import maintenance
+from workflows.service_layer.jobs import JobRegistry, Purge, ScanDeadlines
+from workflows.service_layer.ports import ClaimedJob, JobSource
 
 if TYPE_CHECKING:
     from workflows.service_layer.bus import Engine
@@ -26,51 +28,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ClaimedJob(Protocol):
-    id: int
-    kind: str
-    payload: Mapping[str, Any]
-    attempts: int
-
-
-class JobSource(Protocol):
-    def claim(self, worker_id: str, *, now: datetime, limit: int) -> list[Any]: ...
-    def fail(self, job: Any, worker_id: str, *, now: datetime, error: str, permanent: bool) -> bool: ...
-
-
-JobHandler = Callable[[Mapping[str, Any], Any, "Engine"], None]
-
-
-PURGE_BATCH = 500
-
-
-def _scan_deadlines(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-    maintenance.offer_deadline_jobs(uow, engine, riga_date(engine.clock.now()))
-
-
-def _purge(payload: Mapping[str, Any], uow: Any, engine: Engine) -> None:
-    """One batch per job (one transaction each); a full batch queues the next one."""
-    now = engine.clock.now()
-    purged = maintenance.purge_batch(uow, engine, now, PURGE_BATCH)
-    if len(purged) == PURGE_BATCH:
-        round_ = int(payload.get("round", 0)) + 1
-        uow.enqueue_job("purge", {"round": round_}, dedupe_key=f"purge:{riga_date(now).isoformat()}:{round_}")
-
-
-DEFAULT_JOB_HANDLERS: dict[str, JobHandler] = {
-    "scan_deadlines": _scan_deadlines,
-    "purge": _purge,
-    "deadline_reminder": maintenance.send_deadline_reminder,
-    "deadline_missed": maintenance.mark_deadline_missed,
-}
-
-
 @dataclass
 class Worker:
     engine: Engine
     jobs: JobSource
     worker_id: str
-    handlers: dict[str, JobHandler] = field(default_factory=lambda: dict(DEFAULT_JOB_HANDLERS))
+    registry: JobRegistry
+    """The handler of each job kind (filled by ``rightsdesk.bootstrap.App.job_registry``)."""
     batch: int = 10
     processed: int = 0
     failed: int = 0
@@ -80,8 +44,8 @@ class Worker:
         """Hourly deadline scan, daily purge (slots keyed by the Riga date and hour)."""
         now = self.engine.clock.now()
         with self.engine.uow() as uow:
-            uow.enqueue_job("scan_deadlines", {}, dedupe_key=f"scan_deadlines:{now:%Y-%m-%dT%H}")
-            uow.enqueue_job("purge", {}, dedupe_key=f"purge:{riga_date(now).isoformat()}")
+            uow.jobs.enqueue(ScanDeadlines(), dedupe_key=f"scan_deadlines:{now:%Y-%m-%dT%H}")
+            uow.jobs.enqueue(Purge(), dedupe_key=f"purge:{riga_date(now).isoformat()}")
             uow.commit()
 
     def run_once(self) -> int:
@@ -93,14 +57,12 @@ class Worker:
             self._run(job)
         return len(claimed)
 
-    def _run(self, job: Any) -> None:
-        handler = self.handlers.get(job.kind)
+    def _run(self, job: ClaimedJob) -> None:
         try:
-            if handler is None:
-                raise WorkflowError(f"no handler for job kind {job.kind!r}", kind=job.kind)
             with self.engine.uow() as uow:
-                handler(job.payload, uow, self.engine)
-                uow.complete_job(job, self.worker_id)
+                # An unknown kind or a payload that does not fit fails permanently (jobs.py).
+                self.registry.run(job.kind, job.payload, uow, self.engine)
+                uow.jobs.complete(job, self.worker_id)
                 uow.commit()
             self.processed += 1
         except Exception as error:  # a job must never stop the worker

@@ -4,7 +4,8 @@ The profile follows the Latvian eID cards and eParaksts (ETSI EN 319 412-1/-2/-3
 natural-person signing certificates carry the semantics identifier ``PNOLV-…`` in
 the subject serialNumber, QcStatements QcCompliance + QcType esign + QcSSCD, the
 certificate policy QCP-n-qscd and KeyUsage nonRepudiation *only*; the e-seal is a
-legal person (``NTRLV-…``, QcType eseal, QCP-l-qscd).
+legal person (``NTRLV-…``, QcType eseal, QCP-l-qscd). The demo e-seal of
+:mod:`rightsdesk.demo_kit.seal` is built from the same pieces, less the qualified ones.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 QC_STATEMENTS_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.3")
 OCSP_NOCHECK_OID = ObjectIdentifier("1.3.6.1.5.5.7.48.1.5")
+ORGANIZATION_IDENTIFIER_OID = ObjectIdentifier("2.5.4.97")
+"""organizationIdentifier (EN 319 412-1 clause 5.1.4): ``NTRLV-`` and the register number."""
 _QC_COMPLIANCE = "0.4.0.1862.1.1"
 _QC_SSCD = "0.4.0.1862.1.4"
 _QC_TYPE = "0.4.0.1862.1.6"
@@ -49,13 +53,17 @@ def _oid(dotted: str) -> bytes:
     return bytes(core.ObjectIdentifier(dotted).dump())
 
 
-def qc_statements_der(*, qc_type: str, natural_person: bool) -> bytes:
-    """QCStatements (EN 319 412-5 clause 4.2): compliance, SSCD, type, semantics id."""
+def qc_statements_der(*, qc_type: str, natural_person: bool, qualified: bool = True) -> bytes:
+    """QCStatements (EN 319 412-5 clause 4.2): compliance, SSCD, type, semantics id.
+
+    ``qualified=False`` leaves out QcCompliance and QcSSCD, so the certificate claims to be
+    neither qualified nor on a QSCD (the demo seal: EN 319 412-5 clauses 4.2.1, 4.2.2).
+    """
     qct = _QCT_ESIGN if qc_type == "esign" else _QCT_ESEAL
     semantics = _SEMANTICS_NATURAL if natural_person else _SEMANTICS_LEGAL
+    claims = [_der_sequence(_oid(_QC_COMPLIANCE)), _der_sequence(_oid(_QC_SSCD))] if qualified else []
     return _der_sequence(
-        _der_sequence(_oid(_QC_COMPLIANCE)),
-        _der_sequence(_oid(_QC_SSCD)),
+        *claims,
         _der_sequence(_oid(_QC_TYPE), _der_sequence(_oid(qct))),
         _der_sequence(_oid(_PKIX_QCSYNTAX_V2), _der_sequence(_oid(semantics))),
     )
@@ -87,6 +95,33 @@ def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
     return hashes.SHA256()
 
 
+def certificate_builder(
+    subject: x509.Name,
+    *,
+    issuer: Issued | None,
+    public_key: PublicKey,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.CertificateBuilder:
+    """A certificate for ``public_key`` with its key identifiers; self-issued when ``issuer`` is None."""
+    issuer_name = issuer.cert.subject if issuer else subject
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        )
+    return builder
+
+
 def _builder(
     subject: x509.Name,
     issuer: Issued | None,
@@ -94,22 +129,13 @@ def _builder(
     not_before: datetime,
     not_after: datetime,
 ) -> x509.CertificateBuilder:
-    issuer_name = issuer.cert.subject if issuer else subject
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
-    return builder
+    return certificate_builder(subject, issuer=issuer, public_key=key.public_key(), not_before=not_before,
+                               not_after=not_after)
+
+
+def sign_by(builder: x509.CertificateBuilder, issuer: Issued) -> x509.Certificate:
+    """``builder`` signed with the issuer's key (SHA-384 for P-384 and larger, else SHA-256)."""
+    return builder.sign(issuer.key, _hash_for(issuer.key))
 
 
 def _sign(builder: x509.CertificateBuilder, issuer: Issued | None, key: PrivateKey) -> Issued:
@@ -132,11 +158,14 @@ def make_ca(
     not_before: datetime,
     not_after: datetime,
     organisation: str = "Test VAS Latvijas Valsts radio un televizijas centrs",
+    curve: ec.EllipticCurve | None = None,
+    path_length: int | None = None,
 ) -> Issued:
-    key = new_ec_key()
+    """A CA (RFC 5280 clause 4.2.1.9; keyCertSign and cRLSign only); self-signed when ``issuer`` is None."""
+    key = new_ec_key(curve)
     builder = (
         _builder(_name(common_name, organisation=organisation), issuer, key, not_before, not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False, content_commitment=False, key_encipherment=False,
@@ -153,11 +182,11 @@ def make_self_signed_operator(common_name: str, *, not_before: datetime, not_aft
     """A trusted-list signer (TS 119 612 clause 5.7.1): self-signed, digitalSignature."""
     key = new_ec_key()
     builder = _builder(_name(common_name, organisation="Test Scheme Operator"), None, key, not_before,
-                       not_after).add_extension(_key_usage(digital_signature=True), critical=True)
+                       not_after).add_extension(key_usage(digital_signature=True), critical=True)
     return _sign(builder, None, key)
 
 
-def _key_usage(*, digital_signature: bool = False, non_repudiation: bool = False) -> x509.KeyUsage:
+def key_usage(*, digital_signature: bool = False, non_repudiation: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=digital_signature, content_commitment=non_repudiation, key_encipherment=False,
         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
@@ -196,7 +225,7 @@ def make_natural_person(
         ]
     )
     builder = _leaf_common(_builder(subject, issuer, key, not_before, not_after))
-    builder = builder.add_extension(_key_usage(non_repudiation=True), critical=True)
+    builder = builder.add_extension(key_usage(non_repudiation=True), critical=True)
     builder = builder.add_extension(
         x509.CertificatePolicies([x509.PolicyInformation(QCP_N_QSCD, None)]), critical=False
     )
@@ -209,21 +238,26 @@ def make_natural_person(
     return _sign(builder, issuer, key)
 
 
+def legal_person_name(organisation: str, registration: str, common_name: str | None = None) -> x509.Name:
+    """The subject of a Latvian legal person's e-seal (EN 319 412-3 clause 4.2.1): C, O, ``NTRLV-`` id, CN."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "LV"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(ORGANIZATION_IDENTIFIER_OID, f"NTRLV-{registration}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name or organisation),
+        ]
+    )
+
+
 def make_eseal(
     *, issuer: Issued, organisation: str, registration: str, not_before: datetime, not_after: datetime
 ) -> Issued:
     """A qualified e-seal of a legal person (``NTRLV-``, QcType eseal, QCP-l-qscd)."""
     key = new_ec_key(ec.SECP384R1())
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "LV"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(ObjectIdentifier("2.5.4.97"), f"NTRLV-{registration}"),
-            x509.NameAttribute(NameOID.COMMON_NAME, organisation),
-        ]
-    )
+    subject = legal_person_name(organisation, registration)
     builder = _leaf_common(_builder(subject, issuer, key, not_before, not_after))
-    builder = builder.add_extension(_key_usage(digital_signature=True, non_repudiation=True), critical=True)
+    builder = builder.add_extension(key_usage(digital_signature=True, non_repudiation=True), critical=True)
     builder = builder.add_extension(
         x509.CertificatePolicies([x509.PolicyInformation(QCP_L_QSCD, None)]), critical=False
     )
@@ -239,7 +273,7 @@ def make_tsa(*, issuer: Issued, not_before: datetime, not_after: datetime) -> Is
     key = new_rsa_key()
     builder = _builder(_name("Test eParaksts TSA"), issuer, key, not_before, not_after)
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-    builder = builder.add_extension(_key_usage(digital_signature=True, non_repudiation=True), critical=True)
+    builder = builder.add_extension(key_usage(digital_signature=True, non_repudiation=True), critical=True)
     builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     return _sign(builder, issuer, key)
 
@@ -249,7 +283,7 @@ def make_ocsp_responder(*, issuer: Issued, not_before: datetime, not_after: date
     key = new_ec_key()
     builder = _builder(_name("Test LV eID OCSP Responder"), issuer, key, not_before, not_after)
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-    builder = builder.add_extension(_key_usage(digital_signature=True), critical=True)
+    builder = builder.add_extension(key_usage(digital_signature=True), critical=True)
     builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
     builder = builder.add_extension(x509.UnrecognizedExtension(OCSP_NOCHECK_OID, b"\x05\x00"), critical=False)
     return _sign(builder, issuer, key)

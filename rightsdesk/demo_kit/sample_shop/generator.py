@@ -1,7 +1,7 @@
 """Generate a large sample shop for benchmarks: up to millions of customers and orders.
 
 ``generate(engine, customers=N, orders=M, seed=..., today=...)`` creates the schema if needed,
-adds the personas of :mod:`~workflows.adapters.connectors.sample_shop` (so a benchmark always
+adds the personas of :mod:`~rightsdesk.demo_kit.sample_shop.schema` (so a benchmark always
 has Līga to look up) and then N customers with M orders spread among them, each order with one
 line and, with ``documents=True``, an invoice, a payment and (e-shop orders) a delivery; every
 second customer has a loyalty card and every third a marketing consent row.
@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from workflows.adapters.connectors import sample_shop as shop
+from rightsdesk.demo_kit.sample_shop import schema as shop
 
 FIRST_ID = 10_000
-"""Generated ids start here; the personas of sample_shop use ids below it."""
+"""Generated ids start here; the personas of the sample shop use ids below it."""
 BATCH = 20_000
 FIRST_NAMES = ("Jānis", "Andris", "Mārtiņš", "Edgars", "Anna", "Kristīne", "Inese", "Laura", "Ivan", "Olga")
 LAST_NAMES = ("Kalniņš", "Liepa", "Krūmiņš", "Ozoliņa", "Vītola", "Jansone", "Ivanovs", "Smirnova", "Zariņš")

@@ -1,4 +1,4 @@
-"""The personas of the sample shop and their rows (see :mod:`.sample_shop` for who they are).
+"""The personas of the sample shop and their rows (see :mod:`.schema` for who they are).
 
 Fictional people: personal codes in the old DDMMYY-NNNNN format that belong to no one, and
 addresses under .example domains. Ids are below 10,000; the generator starts above.

@@ -7,7 +7,7 @@ rightsdesk/examples/shop/datamap.toml (consistent with rightsdesk/examples/profi
   column so one person is found by index lookups even in a shop of 1,000,000 customers.
 * ``seed(engine, today=...)`` adds the personas below; dates are relative to ``today`` (time
   is injected) so "six years ago" stays past every retention period but accounting's.
-* ``workflows.adapters.connectors.shop_generator.generate`` adds bulk customers and orders.
+* :func:`rightsdesk.demo_kit.sample_shop.generator.generate` adds bulk customers and orders.
 
 Personas (ids below 10,000; generated rows start at 10,000)
 -------------------------------------------------------------
@@ -41,28 +41,7 @@ from sqlalchemy import (
     insert,
 )
 
-from workflows.adapters.connectors.sample_shop_personas import (
-    ANNA,
-    JANIS,
-    LIGA,
-    NAMESAKE,
-    PERSONAS,
-    Persona,
-    persona_rows,
-)
-
-__all__ = [
-    "ANNA",
-    "JANIS",
-    "LIGA",
-    "NAMESAKE",
-    "PERSONAS",
-    "PERSON_TABLES",
-    "Persona",
-    "create_schema",
-    "metadata",
-    "seed",
-]
+from rightsdesk.demo_kit.sample_shop.personas import persona_rows
 
 metadata = MetaData(
     naming_convention={

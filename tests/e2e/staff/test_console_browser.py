@@ -14,11 +14,11 @@ from sqlalchemy import column, create_engine, select, table
 
 from rightsdesk.bootstrap import App, build_app
 from rightsdesk.demo import RECIPIENT_CONTACTS, shop_datamap_path
+from rightsdesk.demo_kit import sample_shop
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import PASSWORD, PERSONAS, fast_passwords, open_erasure_request, plan_erasure
 from tests.support.browser import chromium, screenshot, served, sign_in, skip_without_chromium
-from workflows.adapters.connectors import sample_shop
 from workflows.domain.actions import ActionKind
 from workflows.service_layer import commands as c
 

@@ -1,4 +1,4 @@
-"""Odd input and abuse (issue 7 §3): unknown commands, stray messages, floods, big files,
+"""Odd input and abuse: unknown commands, stray messages, floods, big files,
 a user who blocked the bot, and a restart in the middle of a conversation."""
 
 from __future__ import annotations

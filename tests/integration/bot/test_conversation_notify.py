@@ -210,3 +210,31 @@ def _code_sent_by_email(app: App) -> str:
     found = [m.group(0) for body in bodies for m in [re.search(r"(?<![-\d])\d{6}(?!\d)", body)] if m]
     assert found, "no code e-mail in the outbox"
     return found[-1]
+
+
+def test_a_reply_for_a_request_opened_in_a_group_is_never_posted_to_the_group(app: App, api: FakeBotApi) -> None:
+    """A request registered from a group before the bot refused groups (or by a bug) must not
+    have its replies, with the person's reference and state, read by everyone in the group."""
+    from workflows.domain.identity import ClaimedIdentity
+    from workflows.domain.rights import Channel, Language
+
+    group = -1001234567890
+    app.engine.handle(
+        c.OpenRequest(
+            channel=Channel.TELEGRAM,
+            rights=frozenset({Right.ACCESS}),
+            language=Language.LV,
+            claimed=ClaimedIdentity(chat_id=str(group)),
+            received_at=app.engine.clock.now(),
+        )
+    )
+
+    async def scenario() -> int:
+        async with running_bot(app, api) as runner:
+            return await runner.notifier.run_once()
+
+    assert run(scenario()) == 0
+    assert texts_of(api, group) == []
+    with app.database.connect() as connection:
+        statuses = connection.execute(select(outbox.c.status)).scalars().all()
+    assert statuses and all(status != "sent" for status in statuses)

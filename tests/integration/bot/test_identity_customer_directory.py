@@ -10,8 +10,8 @@ from sqlalchemy import Engine, create_engine
 
 from bot.identity import DataMapCustomerDirectory
 from rightsdesk.bootstrap import builtin_profile_path
-from workflows.adapters.connectors import sample_shop
-from workflows.adapters.connectors.sample_shop_personas import LIGA
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.sample_shop import LIGA
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.profile_loader import load_profile
 from workflows.domain.identity import ClaimedIdentity

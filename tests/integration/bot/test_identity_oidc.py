@@ -14,10 +14,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.identity import OidcConfig, OidcRoute, OutcomeStatus, StaticCustomerDirectory, oidc_callback_route
-from bot.identity.oidc import CallbackResult
+from bot.identity import OidcConfig, OidcRoute, OutcomeStatus, StaticCustomerDirectory
+from bot.identity.oidc import CallbackResult, oidc_http_routes
 from rightsdesk.bootstrap import App
-from tests.support.oidc.cases import open_chat_request, request_row
+from tests.support.oidc.cases import complete_and_answer, open_chat_request, press_async, request_row
 from tests.support.oidc.provider import Forgery, OidcProvider
 from workflows.domain.rights import Right
 
@@ -57,7 +57,8 @@ def _login(route: OidcRoute, provider: OidcProvider, reference: str) -> dict[str
 
 
 def _complete(route: OidcRoute, params: dict[str, str]) -> CallbackResult:
-    return asyncio.run(route.complete(params))
+    """The callback, then "Yes, this is my request" where it asks."""
+    return complete_and_answer(route, params)
 
 
 def test_eid_login_verifies_an_access_request(app: App, route: OidcRoute, provider: OidcProvider) -> None:
@@ -144,17 +145,24 @@ def test_link_for_anothers_reference_is_not_created(app: App, route: OidcRoute) 
     assert (outcome.status, outcome.url) == (OutcomeStatus.NOT_FOUND, None)
 
 
-def test_callback_route_answers_the_browser(app: App, route: OidcRoute, provider: OidcProvider) -> None:
+def test_callback_route_asks_is_this_your_request_and_records_only_after_yes(
+    app: App, route: OidcRoute, provider: OidcProvider
+) -> None:
     reference = _access_request(app)
     params = _login(route, provider, reference)
-    web = Starlette(routes=[oidc_callback_route(route)])
+    web = Starlette(routes=oidc_http_routes(route))
 
-    async def follow() -> httpx.Response:
+    async def follow() -> tuple[httpx.Response, str | None, httpx.Response]:
         transport = httpx.ASGITransport(app=web)
         async with httpx.AsyncClient(transport=transport, base_url="https://desk.example") as browser:
-            return await browser.get("/identity/oidc/callback", params=params)
+            asked = await browser.get("/identity/oidc/callback", params=params)
+            state_before_answer = request_row(app, reference).verified_method
+            return asked, state_before_answer, await press_async(browser, asked)
 
-    response = asyncio.run(follow())
+    asked, before, answered = asyncio.run(follow())
 
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert asked.status_code == 200 and asked.headers["cache-control"] == "no-store"
+    assert "Is this your request?" in asked.text and "Jānis Bērziņš" in asked.text and reference in asked.text
+    assert JANIS_CODE not in asked.text and before is None
+    assert answered.status_code == 200 and "Identity confirmed" in answered.text
     assert request_row(app, reference).verified_method == "qualified_eid"

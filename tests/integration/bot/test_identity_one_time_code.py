@@ -1,5 +1,6 @@
 """Route (c): a one-time code to the contact on file (tier 2), driven through the route API
-and the engine. Personas: a verified customer (Jānis, on file), an impostor (another chat)."""
+and the engine. Personas: a verified customer (Jānis, on file), an impostor (another chat),
+and the impostor "Ilze" who types wrong codes for Līga Kalniņa's e-mail in her own chat."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.identity import CodePolicy, CustomerOnFile, OneTimeCodeRoute, OutcomeStatus, StaticCustomerDirectory
+from bot.identity.throttle import GrowingPause, RateLimit
 from rightsdesk.bootstrap import App
 from tests.support.oidc.cases import open_chat_request, outbox_rows, request_row
 from workflows.adapters.identity_tables import identity_codes
@@ -19,6 +21,9 @@ SECRET = b"test-identity-secret-0123456789abcdef"
 CUSTOMER_CHAT = "5001"
 IMPOSTOR_CHAT = "666"
 JANIS = CustomerOnFile(key="cust-1", email="janis@example.lv", phone="+37120000001")
+LIGA = CustomerOnFile(key="cust-7", email="liga.kalnina@example.lv")
+LIGA_CHAT = "7101"
+ILZE_CHAT = "7102"
 
 
 def _route(app: App, policy: CodePolicy | None = None, customers: list[CustomerOnFile] | None = None
@@ -90,20 +95,99 @@ def test_wrong_code_says_how_many_attempts_are_left(app: App) -> None:
 
     outcome = route.check(reference, CUSTOMER_CHAT, _wrong(_sent_code(app)))
 
-    assert (outcome.status, outcome.attempts_left) == (OutcomeStatus.CODE_WRONG, 4)
+    assert (outcome.status, outcome.attempts_left) == (OutcomeStatus.CODE_WRONG, 2)  # 3 before a pause
 
 
-def test_five_wrong_codes_lock_the_route_even_for_the_right_code(app: App) -> None:
+def test_three_wrong_codes_pause_the_chat_even_for_the_right_code(app: App, clock: object) -> None:
     route = _route(app)
     reference = _rectification(app)
     route.send(reference, CUSTOMER_CHAT)
     code = _sent_code(app)
 
-    outcomes = [route.check(reference, CUSTOMER_CHAT, _wrong(code)).status for _ in range(5)]
+    outcomes = [route.check(reference, CUSTOMER_CHAT, _wrong(code)) for _ in range(5)]
     after = route.check(reference, CUSTOMER_CHAT, code)
 
-    assert outcomes[-1] is OutcomeStatus.LOCKED and after.status is OutcomeStatus.LOCKED
+    assert [o.status for o in outcomes] == [OutcomeStatus.CODE_WRONG] * 2 + [OutcomeStatus.LOCKED] * 3
+    assert after.status is OutcomeStatus.LOCKED
+    assert outcomes[2].retry_after == clock.now() + timedelta(minutes=1)  # type: ignore[attr-defined]
     assert request_row(app, reference).state == "awaiting_identity"
+
+
+def test_tries_during_a_pause_do_not_count_or_renew_it(app: App, clock: object) -> None:
+    route = _route(app)
+    reference = _rectification(app)
+    route.send(reference, CUSTOMER_CHAT)
+    code = _sent_code(app)
+    for _ in range(3):
+        route.check(reference, CUSTOMER_CHAT, _wrong(code))
+    for _ in range(20):  # hammering during the pause
+        route.check(reference, CUSTOMER_CHAT, _wrong(code))
+
+    clock.advance(minutes=1, seconds=1)  # type: ignore[attr-defined]
+    assert route.check(reference, CUSTOMER_CHAT, code).status is OutcomeStatus.VERIFIED
+
+
+def test_each_further_wrong_code_doubles_the_pause_up_to_an_hour(app: App, clock: object) -> None:
+
+    many = RateLimit(20, timedelta(hours=24))
+    route = _route(app, CodePolicy(sends_per_contact_and_chat=many, sends_per_customer=many))
+    reference = _rectification(app)
+    pauses: list[timedelta] = []
+    for _ in range(9):
+        route.send(reference, CUSTOMER_CHAT)
+        code = _sent_code(app)
+        outcome = route.check(reference, CUSTOMER_CHAT, _wrong(code))
+        while outcome.status is OutcomeStatus.CODE_WRONG:
+            outcome = route.check(reference, CUSTOMER_CHAT, _wrong(code))
+        assert outcome.status is OutcomeStatus.LOCKED and outcome.retry_after is not None
+        pauses.append(outcome.retry_after - clock.now())  # type: ignore[attr-defined]
+        clock.current = outcome.retry_after + timedelta(seconds=1)  # type: ignore[attr-defined]
+        clock.advance(minutes=30)  # type: ignore[attr-defined]  (also outlasts the send limit per chat)
+
+    assert [int(p.total_seconds() // 60) for p in pauses] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_impostor_ilze_typing_wrong_codes_for_ligas_email_does_not_pause_ligas_chat(app: App) -> None:
+    route = _route(app, customers=[LIGA])
+    ilzes = open_chat_request(app, ILZE_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    ligas = open_chat_request(app, LIGA_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    route.send(ilzes, ILZE_CHAT)
+    guessed = [route.check(ilzes, ILZE_CHAT, f"{n:06d}").status for n in range(10)]
+
+    sent = route.send(ligas, LIGA_CHAT)
+    checked = route.check(ligas, LIGA_CHAT, _sent_code(app))
+
+    assert guessed[-1] is OutcomeStatus.LOCKED
+    assert (sent.status, checked.status) == (OutcomeStatus.CODE_SENT, OutcomeStatus.VERIFIED)
+    assert route.send(ilzes, ILZE_CHAT).status is OutcomeStatus.LOCKED  # Ilze's own chat waits
+
+
+def test_impostor_ilze_cannot_use_up_the_codes_ligas_chat_may_ask_for(app: App, clock: object) -> None:
+    route = _route(app, customers=[LIGA])
+    ilzes = open_chat_request(app, ILZE_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    ligas = open_chat_request(app, LIGA_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    asked = []
+    for _ in range(4):
+        asked += [route.send(ilzes, ILZE_CHAT).status for _ in range(3)]
+        clock.advance(minutes=31)  # type: ignore[attr-defined]
+
+    assert asked.count(OutcomeStatus.CODE_SENT) == 5  # per contact and chat, a day
+    assert route.send(ligas, LIGA_CHAT).status is OutcomeStatus.CODE_SENT
+
+
+def test_the_daily_cap_per_customer_tells_staff_once(app: App) -> None:
+
+    route = _route(app, CodePolicy(sends_per_customer=RateLimit(1, timedelta(hours=24))), customers=[LIGA])
+    ilzes = open_chat_request(app, ILZE_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    ligas = open_chat_request(app, LIGA_CHAT, {Right.RECTIFICATION}, email=LIGA.email or "")
+    route.send(ilzes, ILZE_CHAT)
+
+    refused = [route.send(ligas, LIGA_CHAT) for _ in range(2)]
+
+    assert [o.status for o in refused] == [OutcomeStatus.RATE_LIMITED] * 2
+    assert refused[0].retry_after is not None
+    flags = [e for e in app.queries.detail(ligas)["events"] if e["type"] == "AttentionFlagged"]
+    assert len(flags) == 1
 
 
 def test_locked_route_records_the_failure_in_the_case(app: App) -> None:
@@ -119,7 +203,7 @@ def test_locked_route_records_the_failure_in_the_case(app: App) -> None:
     assert any(e["type"] == "IdentityVerificationFailed" for e in events)
 
 
-def test_locked_route_refuses_a_new_code_until_the_lockout_ends(app: App, clock: object) -> None:
+def test_paused_chat_gets_a_new_code_only_after_the_pause(app: App, clock: object) -> None:
     route = _route(app)
     reference = _rectification(app)
     route.send(reference, CUSTOMER_CHAT)
@@ -128,7 +212,9 @@ def test_locked_route_refuses_a_new_code_until_the_lockout_ends(app: App, clock:
         route.check(reference, CUSTOMER_CHAT, _wrong(code))
 
     assert route.send(reference, CUSTOMER_CHAT).status is OutcomeStatus.LOCKED
-    clock.advance(hours=1, minutes=1)  # type: ignore[attr-defined]
+    clock.advance(seconds=59)  # type: ignore[attr-defined]
+    assert route.send(reference, CUSTOMER_CHAT).status is OutcomeStatus.LOCKED
+    clock.advance(seconds=2)  # type: ignore[attr-defined]
     assert route.send(reference, CUSTOMER_CHAT).status is OutcomeStatus.CODE_SENT
 
 
@@ -163,7 +249,6 @@ def test_codes_sent_are_rate_limited_per_chat(app: App) -> None:
 
 
 def test_codes_sent_are_rate_limited_per_customer_across_chats(app: App) -> None:
-    from bot.identity.throttle import RateLimit
 
     policy = CodePolicy(sends_per_customer=RateLimit(2, timedelta(hours=24)))
     route = _route(app, policy)
@@ -176,9 +261,9 @@ def test_codes_sent_are_rate_limited_per_customer_across_chats(app: App) -> None
 
 
 def test_code_checks_are_rate_limited_per_chat_across_new_codes(app: App) -> None:
-    from bot.identity.throttle import RateLimit
 
-    policy = CodePolicy(checks_per_chat=RateLimit(6, timedelta(hours=1)))
+
+    policy = CodePolicy(checks_per_chat=RateLimit(6, timedelta(hours=1)), pause=GrowingPause(free=20))
     route = _route(app, policy)
     reference = _rectification(app)
     route.send(reference, CUSTOMER_CHAT)
@@ -213,10 +298,27 @@ def test_code_route_is_too_weak_for_an_access_request(app: App) -> None:
     assert _route(app).send(reference, CUSTOMER_CHAT).status is OutcomeStatus.INSUFFICIENT_ROUTE
 
 
-@pytest.mark.parametrize("entered", ["", "abcdef", "1234567"])
-def test_malformed_code_counts_as_a_wrong_attempt(app: App, entered: str) -> None:
+@pytest.mark.parametrize("entered", ["", "abcdef", "1234567", "12345", "janis@example.lv", "+371 2000 0001"])
+def test_text_not_shaped_like_a_code_is_not_an_attempt(app: App, entered: str) -> None:
     route = _route(app)
     reference = _rectification(app)
     route.send(reference, CUSTOMER_CHAT)
 
-    assert route.check(reference, CUSTOMER_CHAT, entered).attempts_left == 4
+    outcomes = [route.check(reference, CUSTOMER_CHAT, entered) for _ in range(10)]
+
+    assert {(o.status, o.attempts_left) for o in outcomes} == {(OutcomeStatus.CODE_WRONG, 3)}
+    with app.database.connect() as connection:
+        assert connection.execute(select(identity_codes.c.attempts)).scalar_one() == 0
+    assert route.check(reference, CUSTOMER_CHAT, _sent_code(app)).status is OutcomeStatus.VERIFIED
+
+
+@pytest.mark.parametrize("spacing", ["{a} {b}", "{a}-{b}", " {a}{b} ", "{a}\u00a0{b}"])
+def test_code_with_spaces_or_dashes_is_read_as_the_code(app: App, spacing: str) -> None:
+    route = _route(app)
+    reference = _rectification(app)
+    route.send(reference, CUSTOMER_CHAT)
+    code = _sent_code(app)
+
+    entered = spacing.format(a=code[:3], b=code[3:])
+
+    assert route.check(reference, CUSTOMER_CHAT, entered).status is OutcomeStatus.VERIFIED

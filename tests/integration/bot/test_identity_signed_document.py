@@ -4,6 +4,7 @@ person who signs for him (``pki.other_person``, Anna)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,20 +17,31 @@ from workflows.domain.rights import Right
 
 CHAT = "9001"
 JANIS_CODE = "010190-10007"
+SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
+"""Half an hour before the test clock's upload: a fresh signature over a text naming the controller."""
 
 
 @pytest.fixture(scope="module")
 def janis_edoc(pki: Any) -> bytes:  # noqa: F811
     from tests.support.samples.asice import edoc
 
-    return edoc(pki, pki.person)
+    return edoc(pki, pki.person, signed_at=SIGNED_AT)
+
+
+@pytest.fixture(scope="module")
+def janis_erasure_edoc(pki: Any) -> bytes:  # noqa: F811
+    """Jānis signs the erasure he asks for in the chat: a text naming the controller verifies
+    only the rights it asks for itself."""
+    from rightsdesk.demo_kit.asice import addressed, edoc
+
+    return edoc(pki, pki.person, {"pieprasijums.txt": addressed("Lūdzu dzēst manus datus.")}, signed_at=SIGNED_AT)
 
 
 @pytest.fixture(scope="module")
 def anna_edoc(pki: Any) -> bytes:  # noqa: F811
     from tests.support.samples.asice import edoc
 
-    return edoc(pki, pki.other_person)
+    return edoc(pki, pki.other_person, signed_at=SIGNED_AT)
 
 
 def _route(app: App, store: Any) -> SignedDocumentRoute:
@@ -37,11 +49,11 @@ def _route(app: App, store: Any) -> SignedDocumentRoute:
 
 
 def test_document_signed_by_the_data_subject_verifies_an_erasure(
-    app: App, trust_store: Any, janis_edoc: bytes  # noqa: F811
+    app: App, trust_store: Any, janis_erasure_edoc: bytes  # noqa: F811
 ) -> None:
     reference = open_chat_request(app, CHAT, {Right.ERASURE}, personal_code=JANIS_CODE)
 
-    outcome = _route(app, trust_store).check(reference, CHAT, janis_edoc, "pieprasijums.edoc")
+    outcome = _route(app, trust_store).check(reference, CHAT, janis_erasure_edoc, "pieprasijums.edoc")
 
     row = request_row(app, reference)
     assert outcome.status is OutcomeStatus.VERIFIED

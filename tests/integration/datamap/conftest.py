@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from rightsdesk.demo_kit import sample_shop
 from tests.integration.datamap.shop_databases import BACKENDS, RETAIL_PROFILE, SHOP_DATAMAP, TODAY, shop_database_url
-from workflows.adapters.connectors import sample_shop
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.profile_loader import load_profile
 from workflows.domain.datamap import DataMap

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
+from rightsdesk.demo_kit.sample_shop import LIGA
+from rightsdesk.demo_kit.sample_shop import schema as shop
+from rightsdesk.demo_kit.sample_shop.generator import generate
 from tests.integration.datamap.shop_databases import TODAY
-from workflows.adapters.connectors import sample_shop as shop
-from workflows.adapters.connectors.shop_generator import generate
 from workflows.adapters.connectors.subject_finder import find_subject_rows
 from workflows.domain.datamap import DataMap
 
@@ -55,7 +56,7 @@ def test_every_invoice_total_equals_its_orders_total(generated: Engine) -> None:
 
 def test_generated_rows_never_link_to_the_verified_customer(generated: Engine, shop_datamap: DataMap) -> None:
     with generated.connect() as connection:
-        found = find_subject_rows(shop_datamap, shop.LIGA.identifiers, connections={"shop": connection})
+        found = find_subject_rows(shop_datamap, LIGA.identifiers, connections={"shop": connection})
     assert found.counts["orders"] == 2 and found.counts["order_lines"] == 3
 
 

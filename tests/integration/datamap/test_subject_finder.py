@@ -1,6 +1,6 @@
 """The subject finder on the seeded sample shop, on SQLite, PostgreSQL and MariaDB.
 
-Personas (workflows/adapters/connectors/sample_shop.py): Līga, the verified customer; her
+Personas (rightsdesk/demo_kit/sample_shop/schema.py): Līga, the verified customer; her
 namesake, another Līga Bērziņa whose rows must never appear in Līga's; Jānis with a warranty
 claim. Keys below are the seed's.
 """
@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, delete, update
 
-from workflows.adapters.connectors.sample_shop import JANIS, LIGA, NAMESAKE, customers, loyalty_cards, orders
+from rightsdesk.demo_kit.sample_shop import JANIS, LIGA, NAMESAKE
+from rightsdesk.demo_kit.sample_shop.schema import customers, loyalty_cards, orders
 from workflows.adapters.connectors.subject_finder import (
     UnknownIdentifierKind,
     find_subject_rows,

@@ -18,18 +18,18 @@ from sqlalchemy import Engine, create_engine, select
 
 from rightsdesk.bootstrap import App, build_app
 from rightsdesk.demo import RECIPIENT_CONTACTS
+from rightsdesk.demo_kit import sample_shop
 from tests.conftest import FixedClock, make_settings
 from tests.integration.datamap.shop_databases import BACKENDS, SHOP_DATAMAP, TODAY, shop_database_url
-from workflows.adapters.connectors import sample_shop
 from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
-from workflows.adapters.connectors.recipients import queue_recipient_notices
+from workflows.adapters.connectors.recipients import ConfiguredRecipientAddresses
 from workflows.adapters.connectors.subject_finder import SubjectRows, find_subject_rows
 from workflows.adapters.datamap_loader import load_datamap
 from workflows.adapters.orm import actions, outbox, requests
 from workflows.domain.identity import ClaimedIdentity, VerificationMethod, VerifiedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
-from workflows.service_layer.execution import execution_job_handlers
+from workflows.service_layer.execution import register_execution_jobs
 from workflows.service_layer.worker import Worker
 
 HASH_SECRET = "test-secret-not-for-production"
@@ -56,11 +56,8 @@ class ShopDesk:
 
     def worker(self, name: str = "worker-1") -> Worker:
         worker = self.app.worker(name)
-
-        def notify(*args: Any, **kwargs: Any) -> Any:
-            return queue_recipient_notices(*args, contacts=RECIPIENT_CONTACTS, **kwargs)
-
-        worker.handlers.update(execution_job_handlers(self.data, notify))
+        addresses = ConfiguredRecipientAddresses(self.app.engine.profile, RECIPIENT_CONTACTS)
+        register_execution_jobs(worker.registry, self.data, addresses, replace=True)
         return worker
 
     def run_jobs(self, worker: Worker | None = None) -> None:

@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.sample_shop import LIGA, NAMESAKE
 from tests.integration.execution.conftest import APPROVER, ShopDesk, qualified
-from workflows.adapters.connectors import sample_shop
 from workflows.adapters.connectors.executor import ControllerDatabases, SqlControllerData
-from workflows.adapters.connectors.sample_shop import LIGA, NAMESAKE
 from workflows.adapters.orm import events, jobs, requests
 from workflows.domain.identity import ClaimedIdentity
 from workflows.domain.rights import Channel, Language, Right
 from workflows.service_layer import commands as c
+from workflows.service_layer.jobs import ExecuteAction
 from workflows.service_layer.planning import verified_identifiers
 
 
@@ -35,7 +36,7 @@ def _count_events(desk: ShopDesk, type_: str) -> int:
 
 def _requeue(desk: ShopDesk, action_id: str, tag: str) -> None:
     with desk.app.engine.uow() as uow:
-        uow.enqueue_job("execute_action", {"action_id": action_id}, dedupe_key=f"execute:{action_id}:{tag}")
+        uow.jobs.enqueue(ExecuteAction(action_id), dedupe_key=f"execute:{action_id}:{tag}")
         uow.commit()
 
 

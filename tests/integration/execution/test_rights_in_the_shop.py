@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import column, select, table
 
+from rightsdesk.demo_kit.sample_shop import LIGA, NAMESAKE
 from tests.integration.execution.conftest import ShopDesk
-from workflows.adapters.connectors.sample_shop import LIGA, NAMESAKE
 from workflows.domain.rights import Right
 
 LIGA_KEPT_AFTER_ERASURE = {

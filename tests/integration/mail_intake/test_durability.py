@@ -1,4 +1,4 @@
-"""Issue 4's durability promise: every message that got 250 is stored and processed exactly once.
+"""The intake's durability promise: every message that got 250 is stored and processed exactly once.
 
 The SMTP server runs as a separate OS process on a database in tmp_path (SQLite, and
 PostgreSQL when RIGHTSDESK_TEST_POSTGRES_URL is set). Eight clients send 25 messages each
@@ -35,6 +35,7 @@ from tests.conftest import make_settings
 from tests.support.mail.smtp_intake import CUSTOMER_ADDRESS, PRIVACY_ADDRESS, request_message
 from workflows.adapters.inbound_mail import InboundStatus
 from workflows.adapters.orm import inbound_mail, jobs
+from workflows.service_layer.jobs import ProcessEmail
 
 pytestmark = [
     pytest.mark.slow,
@@ -223,7 +224,10 @@ def test_every_acknowledged_message_survives_sigkill_and_is_processed_once(datab
         _test_metadata.create_all(app.database)
         real = _real_process_email()
         worker = app.worker("durability")
-        worker.handlers["process_email"] = real or stand_in_process_email
+        handler = real or stand_in_process_email
+        worker.registry.register(
+            ProcessEmail, lambda job, uow, engine: handler(job.to_json(), uow, engine), replace=True
+        )
         while worker.run_once():
             pass
         with app.database.connect() as connection:

@@ -22,6 +22,7 @@ from mail_intake.sender import EmailSender
 from mail_intake.server import SmtpIntake
 from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App
+from rightsdesk.demo_kit.asice import addressed
 from tests.support.mail.capture import CaptureSmtpServer, capture_smtp  # noqa: F401
 from tests.support.mail.processing import CUSTOMER, PRIVACY_ADDRESS, all_requests, customer_mail, process_all
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
@@ -71,7 +72,8 @@ def desk(app: App, trust_store: Any, capture_smtp: CaptureSmtpServer) -> Iterato
 
 
 def test_signed_request_becomes_verified_and_is_acknowledged(desk: MailDesk, pki: Any) -> None:  # noqa: F811
-    signed = asice.edoc(pki, pki.person, {"pieprasijums.txt": "Lūdzu dzēst visus manus datus.".encode()})
+    text = addressed("Lūdzu dzēst visus manus datus.")
+    signed = asice.edoc(pki, pki.person, {"pieprasijums.txt": text}, signed_at=desk.app.engine.clock.now())
     desk.send(
         customer_mail(
             "Pielikumā parakstīts pieprasījums.",

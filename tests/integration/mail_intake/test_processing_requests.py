@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from mail_intake.evidence import SignatureChecker
+from rightsdesk.demo_kit.asice import addressed
 from tests.support.mail.processing import (
     all_requests,
     customer_mail,
@@ -27,18 +29,31 @@ from tests.support.samples import asice, smime
 EDOC = "application/vnd.etsi.asic-e+zip"
 JANIS_CODE = "010190-10007"
 ANNA_CODE = "320000-10002"
+SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
+"""Half an hour before the test clock receives the mail: a fresh signature."""
 
 
 @pytest.fixture(scope="module")
 def janis_edoc(pki: Any) -> bytes:  # noqa: F811
     """The verified customer's eParaksts-signed request."""
-    return asice.edoc(pki, pki.person, {"pieprasijums.txt": "Lūdzu izsniegt visus manus datus.".encode()})
+    return asice.edoc(
+        pki, pki.person, {"pieprasijums.txt": addressed("Lūdzu izsniegt visus manus datus.")}, signed_at=SIGNED_AT
+    )
 
 
 @pytest.fixture(scope="module")
 def anna_edoc(pki: Any) -> bytes:  # noqa: F811
     """A valid QES by Anna Kalniņa, who is not the person the request is about."""
-    return asice.edoc(pki, pki.other_person, {"pieprasijums.txt": "Lūdzu izsniegt Jāņa datus.".encode()})
+    return asice.edoc(
+        pki, pki.other_person, {"pieprasijums.txt": addressed("Lūdzu izsniegt Jāņa datus.")}, signed_at=SIGNED_AT
+    )
+
+
+@pytest.fixture(scope="module")
+def anna_edoc_naming_janis(pki: Any) -> bytes:  # noqa: F811
+    """Anna's valid QES over a request that names Jānis's personal code."""
+    text = addressed(f"Lūdzu izsniegt datus par personas kodu {JANIS_CODE}.")
+    return asice.edoc(pki, pki.other_person, {"pieprasijums.txt": text}, signed_at=SIGNED_AT)
 
 
 @pytest.fixture
@@ -54,7 +69,7 @@ def _tampered(container: bytes) -> bytes:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "pieprasijums.txt":
-                data = "Lūdzu izdzēst visus Annas datus.".encode()
+                data = addressed("Lūdzu izdzēst visus Annas datus.")
             target.writestr(info, data)
     return out.getvalue()
 
@@ -122,7 +137,8 @@ def test_smime_signer_is_taken_from_the_certificate_not_the_from_header(
     checker: SignatureChecker,
     pki: Any,  # noqa: F811
 ) -> None:
-    raw = smime.multipart_signed(pki, pki.person, from_addr="someone.else@example.com")
+    entity = smime.request_entity("SIA MonaOK: lūdzu izsniegt visus manus personas datus (VDAR 15. pants).")
+    raw = smime.multipart_signed(pki, pki.person, entity=entity, from_addr="someone.else@example.com", at=SIGNED_AT)
     store(app, raw, mail_from="someone.else@example.com")
     process_all(app, checker)
     request = _only_request(app)
@@ -143,12 +159,12 @@ def test_a_signer_who_is_not_the_sender_is_recorded_and_flagged(
 
 
 def test_a_personal_code_in_the_request_that_differs_from_the_signers_is_flagged(
-    app: Any, checker: SignatureChecker, anna_edoc: bytes
+    app: Any, checker: SignatureChecker, anna_edoc_naming_janis: bytes
 ) -> None:
     raw = customer_mail(
-        f"Lūdzu izsniegt datus par personas kodu {JANIS_CODE}.",
+        "Pielikumā pieprasījums.",
         sender=("", "anna@example.lv"),
-        attachments=[("pieprasijums.edoc", EDOC, anna_edoc)],
+        attachments=[("pieprasijums.edoc", EDOC, anna_edoc_naming_janis)],
     )
     store(app, raw, mail_from="anna@example.lv")
     process_all(app, checker)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
 from tests.support.samples import smime
 
 JANIS_CODE = "010190-10007"
+SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
+"""Half an hour before the test clock receives the mail: a fresh signature."""
 
 
 @pytest.fixture
@@ -24,8 +27,8 @@ def test_detached_p7s_over_an_attached_request_verifies_the_signer(
     checker: SignatureChecker,
     pki: Any,  # noqa: F811
 ) -> None:
-    document = "Lūdzu dzēst visus manus personas datus.".encode()
-    p7s = smime.sign_cms(pki, pki.person, document).dump()
+    document = "SIA MonaOK\n\nLūdzu dzēst visus manus personas datus.".encode()
+    p7s = smime.sign_cms(pki, pki.person, document, at=SIGNED_AT).dump()
     raw = customer_mail(
         "Pielikumā pieprasījums un paraksts.",
         attachments=[
@@ -58,7 +61,8 @@ def test_unsigned_text_wrapped_around_a_signed_smime_part_does_not_count(
     checker: SignatureChecker,
     pki: Any,  # noqa: F811
 ) -> None:
-    signed = smime.multipart_signed(pki, pki.person)
+    entity = smime.request_entity("SIA MonaOK: lūdzu izsniegt visus manus personas datus (VDAR 15. pants).")
+    signed = smime.multipart_signed(pki, pki.person, entity=entity, at=SIGNED_AT)
     store(app, smime.wrapped_in_mixed(signed, "Lūdzu izdzēst visus Jāņa datus."), mail_from="impostor@example.com")
     process_all(app, checker)
     (request,) = all_requests(app)

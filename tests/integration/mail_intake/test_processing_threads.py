@@ -19,6 +19,7 @@ from tests.support.mail.processing import (
     request_of,
     store,
 )
+from workflows.service_layer.jobs import ProcessEmail
 
 ACCESS_REQUEST = "Labdien! Lūdzu izsniegt visus manus personas datus."
 
@@ -182,7 +183,7 @@ def test_a_deeply_nested_message_is_quarantined(app: Any) -> None:
 def test_the_same_job_cannot_be_queued_twice(app: Any) -> None:
     mail_id = store(app, customer_mail(ACCESS_REQUEST))
     with app.engine.uow() as uow:
-        uow.enqueue_job("process_email", {"mail_id": mail_id}, dedupe_key=f"process_email:{mail_id}")
+        uow.jobs.enqueue(ProcessEmail(mail_id), dedupe_key=f"process_email:{mail_id}")
         uow.commit()
     assert process_all(app) == 1
     assert len(all_requests(app)) == 1

@@ -25,7 +25,7 @@ if shutil.which("softhsm2-util") is None:
                 allow_module_level=True)
 pytest.importorskip("pkcs11", reason="python-pkcs11 is not installed (pip install 'python-pkcs11>=0.7')")
 
-from signature.demo_seal import DemoToken, find_softhsm_module, setup_demo
+from rightsdesk.demo_kit.seal import DemoToken, find_softhsm_module, setup_demo
 from signature.pkcs11_key import release_module
 from signature.sealing import SealConfig, Sealer
 from tests.support.pki.authority import TestPki
@@ -160,7 +160,7 @@ def rsa_seal(demo_token: DemoToken, demo_pin: str, tmp_path: Path) -> tuple[str,
     from cryptography.hazmat.primitives.asymmetric import rsa
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 
-    from signature.demo_seal import issue_demo_chain
+    from rightsdesk.demo_kit.seal import issue_demo_chain
 
     label = "rsa-seal"
     with pkcs11.lib(demo_token.module).get_token(token_label=demo_token.token_label).open(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from signature.demo_seal import DemoToken, sample_pdf
+from rightsdesk.demo_kit.seal import DemoToken, sample_pdf
 from signature.pkcs11_key import SealCertificateError
 from signature.sealing import Sealer
 from signature.trust import TrustStore

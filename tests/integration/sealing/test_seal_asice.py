@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from rightsdesk.demo_kit.seal import DemoToken
 from signature import cli
-from signature.demo_seal import DemoToken
 from signature.sealing import Sealer
 from signature.trust import TrustStore
 from signature.validate import validate_file

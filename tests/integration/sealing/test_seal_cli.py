@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from signature import seal_cli
-from signature.demo_seal import find_softhsm_module
+from rightsdesk.demo_kit.seal import find_softhsm_module
+from rightsdesk.sealing import seal_command
 from signature.pkcs11_key import release_module
 
 
@@ -22,10 +22,10 @@ def demo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_setup_demo_then_seal_test_seals_and_validates_a_sample(
     demo_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert seal_cli.main(["setup-demo", "--dir", str(demo_dir)]) == 0
+    assert seal_command(["setup-demo", "--dir", str(demo_dir)]) == 0
     pin = (demo_dir / "pin").read_text(encoding="utf-8").strip()
 
-    status = seal_cli.main(["test", "--dir", str(demo_dir)])
+    status = seal_command(["test", "--dir", str(demo_dir)])
 
     said = capsys.readouterr().out
     assert status == 0
@@ -34,12 +34,12 @@ def test_setup_demo_then_seal_test_seals_and_validates_a_sample(
 
 
 def test_setup_demo_refuses_to_overwrite_a_token(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seal_cli.main(["setup-demo", "--dir", str(demo_dir)])
+    seal_command(["setup-demo", "--dir", str(demo_dir)])
 
-    assert seal_cli.main(["setup-demo", "--dir", str(demo_dir)]) == 2
+    assert seal_command(["setup-demo", "--dir", str(demo_dir)]) == 2
     assert "already holds a demo token" in capsys.readouterr().err
 
 
 def test_seal_test_without_a_demo_token_says_to_run_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert seal_cli.main(["test", "--dir", str(tmp_path / "nothing-here")]) == 2
+    assert seal_command(["test", "--dir", str(tmp_path / "nothing-here")]) == 2
     assert "setup-demo" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from signature.demo_seal import DemoToken
+from rightsdesk.demo_kit.seal import DemoToken
 from signature.errors import SignatureError
 from signature.pkcs11_key import (
     ModuleNotFound,

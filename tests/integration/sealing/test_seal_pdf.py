@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from signature.demo_seal import DemoToken, sample_pdf
+from rightsdesk.demo_kit.seal import DemoToken, sample_pdf
 from signature.sealing import Sealer
 from signature.trust import TrustStore
 from signature.validate import validate_file

@@ -20,15 +20,15 @@ from sqlalchemy import create_engine
 
 from rightsdesk.bootstrap import build_app
 from rightsdesk.checks import check_configuration
-from signature.demo_seal import DemoToken
+from rightsdesk.demo_kit import sample_shop
+from rightsdesk.demo_kit.sample_shop import LIGA
+from rightsdesk.demo_kit.seal import DemoToken
 from signature.report import Indication
 from signature.trust import TrustStore
 from signature.validate import validate_file
 from tests.conftest import FixedClock, make_settings
 from tests.integration.datamap.shop_databases import SHOP_DATAMAP, TODAY
 from tests.integration.execution.conftest import HASH_SECRET, ShopDesk
-from workflows.adapters.connectors import sample_shop
-from workflows.adapters.connectors.sample_shop import LIGA
 from workflows.domain.rights import Right
 
 PIN_ENV = "RIGHTSDESK_TEST_SEAL_PIN"  # the conftest's demo_token puts the demo PIN here

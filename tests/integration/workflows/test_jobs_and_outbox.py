@@ -28,6 +28,7 @@ from workflows.adapters.job_queue import Job, LeaseLost
 from workflows.adapters.orm import jobs, outbox
 from workflows.domain.messages import Direction, Message
 from workflows.domain.rights import Channel
+from workflows.service_layer.jobs import JobRegistry, Purge
 from workflows.service_layer.worker import Worker
 
 KIND = "test_job"
@@ -103,7 +104,7 @@ def test_worker_whose_lease_expired_cannot_complete_and_its_changes_roll_back(
     with app.engine.uow() as uow, pytest.raises(LeaseLost):
         request = uow.requests.get_by_reference(reference, for_update=True)
         request.flag_for_staff("slow worker was here", at=clock.now())
-        uow.complete_job(job, "worker-a")
+        uow.jobs.complete(job, "worker-a")
         uow.commit()
     assert desk.request_row(reference).attention is None
     assert len(desk.events()) == events_before
@@ -154,20 +155,17 @@ def test_worker_gives_up_a_job_nobody_can_handle(app: App, clock: FixedClock) ->
 
 
 def test_worker_completes_a_job_with_its_handler(app: App, clock: FixedClock) -> None:
-    _enqueue(app, clock)
-    seen: list[Any] = []
-    worker = Worker(app.engine, job_queue.SqlJobSource(app.database), "worker-a", handlers={KIND: _recorder(seen)})
+    with app.engine.uow() as uow:
+        uow.jobs.enqueue(Purge(round=3))
+        uow.commit()
+    seen: list[Purge] = []
+    registry = JobRegistry()
+    registry.register(Purge, lambda job, _uow, _engine: seen.append(job))
+    worker = Worker(app.engine, job_queue.SqlJobSource(app.database), "worker-a", registry=registry)
     worker.run_once()
-    assert seen == [{"n": 0}]
+    assert seen == [Purge(round=3)]
     with app.database.connect() as connection:
         assert connection.execute(select(jobs.c.status)).scalar_one() == "done"
-
-
-def _recorder(seen: list[Any]) -> Any:
-    def handle(payload: Any, _uow: Any, _engine: Any) -> None:
-        seen.append(dict(payload))
-
-    return handle
 
 
 def test_repeated_dedupe_key_queues_one_job(app: App, clock: FixedClock) -> None:

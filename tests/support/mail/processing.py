@@ -7,7 +7,6 @@ Personas (no real people): Jānis Bērziņš is the verified customer of the tes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 from email.message import EmailMessage
@@ -17,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from mail_intake.evidence import SignatureChecker
-from mail_intake.processing import process_email
-from rightsdesk.bootstrap import App
+from rightsdesk.bootstrap import App, email_processing
 from workflows.adapters.orm import events, inbound_mail, messages, outbox, requests
 from workflows.service_layer import commands as c
+from workflows.service_layer.jobs import ProcessEmail
 
 PRIVACY_ADDRESS = "privacy@veikals.example.lv"
 CUSTOMER = ("Jānis Bērziņš", "janis.berzins@example.lv")
@@ -68,7 +67,7 @@ def store(app: App, raw: bytes, *, mail_from: str = CUSTOMER[1], received_at: da
 def process_all(app: App, checker: SignatureChecker | None = None) -> int:
     """Run the worker with ``process_email`` registered until no job is ready."""
     worker = app.worker("test-worker")
-    worker.handlers["process_email"] = functools.partial(process_email, checker=checker)
+    worker.registry.register(ProcessEmail, email_processing(checker), replace=True)
     taken = 0
     while (n := worker.run_once()) > 0:
         taken += n

@@ -10,7 +10,7 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any
 
-from signature.demo_seal import sample_pdf
+from rightsdesk.demo_kit.seal import sample_pdf
 
 from ..pki.authority import TestPki, to_asn1_cert, to_asn1_key
 from ..pki.certs import Issued

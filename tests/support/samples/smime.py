@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import datetime
 from typing import Any
 
 from ..pki.authority import TestPki, to_asn1_cert, to_asn1_key
@@ -22,8 +23,9 @@ def request_entity(text: str = "Lūdzu izsniegt visus manus personas datus (GDPR
 
 
 def sign_cms(pki: TestPki, signer: Issued, content: bytes, *, detached: bool = True, timestamp: bool = True,
-             ocsp: bool = True) -> Any:
-    """A CAdES SignedData (asn1crypto ContentInfo) with OCSP in ``crls`` (RFC 5940)."""
+             ocsp: bool = True, at: datetime | None = None) -> Any:
+    """A CAdES SignedData (asn1crypto ContentInfo) with OCSP in ``crls`` (RFC 5940); time-stamped
+    at ``at`` (default now), with a current OCSP response."""
     from asn1crypto import cms
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -33,7 +35,7 @@ def sign_cms(pki: TestPki, signer: Issued, content: bytes, *, detached: bool = T
                                   cert_registry=registry)
     info = asyncio.run(simple.async_sign_general_data(
         content, "sha256", detached=detached, use_cades=True,
-        timestamper=pki.timestamper() if timestamp else None))
+        timestamper=pki.timestamper(at=at) if timestamp else None))
     if ocsp:
         signed_data = info["content"]
         signed_data["crls"] = cms.RevocationInfoChoices([cms.RevocationInfoChoice(
@@ -49,10 +51,10 @@ def _b64_lines(der: bytes) -> bytes:
 
 
 def multipart_signed(pki: TestPki, signer: Issued, *, entity: bytes | None = None, from_addr: str | None = None,
-                     signature_der: bytes | None = None) -> bytes:
+                     signature_der: bytes | None = None, at: datetime | None = None) -> bytes:
     """An RFC 8551 multipart/signed message; ``signature_der`` overrides the real signature."""
     entity = entity or request_entity()
-    der = signature_der if signature_der is not None else sign_cms(pki, signer, entity).dump()
+    der = signature_der if signature_der is not None else sign_cms(pki, signer, entity, at=at).dump()
     from_addr = from_addr or "janis.berzins@example.lv"
     head = (
         f"From: <{from_addr}>\r\nTo: privacy@veikals.test\r\nSubject: GDPR request\r\nMIME-Version: 1.0\r\n"
@@ -67,10 +69,10 @@ def multipart_signed(pki: TestPki, signer: Issued, *, entity: bytes | None = Non
 
 
 def pkcs7_mime(pki: TestPki, signer: Issued, *, entity: bytes | None = None, from_addr: str | None = None,
-               signature_der: bytes | None = None) -> bytes:
+               signature_der: bytes | None = None, at: datetime | None = None) -> bytes:
     """An application/pkcs7-mime; smime-type=signed-data message (content inside the CMS)."""
     entity = entity or request_entity()
-    der = signature_der if signature_der is not None else sign_cms(pki, signer, entity, detached=False).dump()
+    der = signature_der if signature_der is not None else sign_cms(pki, signer, entity, detached=False, at=at).dump()
     from_addr = from_addr or "janis.berzins@example.lv"
     head = (
         f"From: <{from_addr}>\r\nTo: privacy@veikals.test\r\nSubject: GDPR request\r\nMIME-Version: 1.0\r\n"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from workflows.adapters.connectors.recipients import notice_language, recipients_to_notify
+from workflows.adapters.connectors.recipients import recipients_to_notify
 from workflows.adapters.profile_loader import load_profile
 from workflows.domain.plans import KeptRows
 from workflows.domain.profile import ControllerProfile
 from workflows.domain.replies import KeptRecord
 from workflows.domain.rights import Language
 from workflows.service_layer.execution import kept_records
+from workflows.service_layer.notices import notice_language
 
 PROFILES = Path(__file__).resolve().parents[3] / "rightsdesk" / "examples" / "profiles"
 

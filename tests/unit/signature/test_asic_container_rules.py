@@ -1,4 +1,4 @@
-"""ASiC-E container rules and ZIP hardening (EN 319 162-1, SIGNATURES.md §Attacks).
+"""ASiC-E container rules and ZIP hardening (EN 319 162-1, docs/signatures.md §Attacks covered).
 
 An impostor crafts containers by hand; each trick must end in UnusableInput or
 UnsupportedFormat, never in a verdict built on a doubtful container.

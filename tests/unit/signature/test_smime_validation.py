@@ -127,3 +127,45 @@ def test_non_qualified_ca_is_not_trusted(pki: Any, trust_store: Any) -> None:
 def test_unsigned_or_garbage_mail_is_unusable_input(raw: bytes, trust_store: Any) -> None:
     with pytest.raises(UnusableInput):
         validate_smime_message(raw, store=trust_store)
+
+
+def _without_time_stamp(info: Any) -> bytes:
+    """The same SignedData with its unsigned attributes (the signature time-stamp) stripped."""
+    signed_data = info["content"].copy()
+    signer_info = signed_data["signer_infos"][0].copy()
+    signer_info["unsigned_attrs"] = cms.CMSAttributes([])
+    signed_data["signer_infos"] = cms.SignerInfos([signer_info])
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+
+
+def test_smime_and_p7s_reports_carry_the_signature_value_digest_that_a_stripped_time_stamp_keeps(
+    pki: Any, trust_store: Any
+) -> None:
+    """Ilze strips the time-stamp of Līga's signed message to make it look like a new signature:
+    the signature value's digest (what the used-once rule records) stays the same."""
+    import hashlib
+
+    from workflows.adapters.signed_evidence import signature_digest
+
+    entity = samples.request_entity("SIA MonaOK, lūdzu dzēst manus datus.")
+    info = samples.sign_cms(pki, pki.person, entity)
+    value = hashlib.sha256(bytes(info["content"]["signer_infos"][0]["signature"].native)).hexdigest()
+    stamped = validate_smime_message(
+        samples.multipart_signed(pki, pki.person, entity=entity, signature_der=info.dump()), store=trust_store
+    ).report
+    stripped = validate_smime_message(
+        samples.multipart_signed(pki, pki.person, entity=entity, signature_der=_without_time_stamp(info)),
+        store=trust_store,
+    ).report
+    detached = validate_detached_p7s(info.dump(), entity, store=trust_store)
+
+    for report in (stamped, stripped, detached):
+        assert report.extra["signature_value_sha256.0"] == value
+        assert "claimed_signing_time.0" in report.extra
+    assert stamped.best is not None and stripped.best is not None
+    assert signature_digest(stamped.best, stamped) == signature_digest(stripped.best, stripped)
+
+
+def test_pkcs7_mime_report_carries_the_signature_value_digest(pki: Any, trust_store: Any) -> None:
+    report = validate_smime_message(samples.pkcs7_mime(pki, pki.person), store=trust_store).report
+    assert len(report.extra["signature_value_sha256.0"]) == 64

@@ -12,7 +12,7 @@ Wiring (``rightsdesk.bootstrap``)::
     datamap = load_datamap(path, profile)
     data = SqlControllerData(ControllerDatabases(datamap), profile, export_dir=base_dir / "exports",
                              sealer=controller_seal)  # sealer: optional, ``PackageSealer``
-    worker.handlers.update(execution_job_handlers(data))
+    register_execution_jobs(registry, data, ConfiguredRecipientAddresses(profile, contacts))
 """
 
 from __future__ import annotations

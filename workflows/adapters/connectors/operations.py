@@ -350,7 +350,7 @@ def add_suppression(
     now: datetime,
 ) -> int:
     """Minimal suppression entries (keyed hash, channel, date) so the person is never re-added
-    to marketing (Art. 21(3); LAW.md §Rights); only those not there yet. Returns entries added."""
+    to marketing (Art. 21(3); docs/law.md §Rights); only those not there yet. Returns entries added."""
     target = datamap.suppression
     if target is None:
         return 0
