@@ -7,7 +7,7 @@ for a login whose parameters are pushed to the provider (RFC 9126) only when the
 opened, since a pushed request expires within a minute or so.
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
