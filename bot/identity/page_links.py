@@ -70,7 +70,7 @@ class PageLinks:
             return PageLinkReading(LinkStatus.INVALID)
         reference, expiry_text, mac = parts
         expiry = int(expiry_text)
-        if not hmac.compare_digest(self._mac(reference, expiry), mac):
+        if not hmac.compare_digest(self._mac(reference, expiry).encode(), mac.encode()):
             return PageLinkReading(LinkStatus.INVALID)
         expires_at = datetime.fromtimestamp(expiry, UTC)
         if expires_at <= self._clock.now():

@@ -239,7 +239,7 @@ class IdentityPage:
         browser = request.cookies.get(CSRF_COOKIE, "")
         sent = form.get("csrf", "")
         expected = self._links.form_token(browser, case.reference) if browser else ""
-        if not browser or not hmac.compare_digest(expected, sent):
+        if not browser or not hmac.compare_digest(expected.encode(), sent.encode()):
             log.warning("identity page form for %s refused: CSRF token missing or wrong", case.reference)
             return _View(view.lang, reference=case.reference, message=texts.say(view.lang, "form_expired"), status=403)
         if not view.offer_forms:  # closed or already verified: say so, do nothing
@@ -264,10 +264,11 @@ class IdentityPage:
             return self._say(view, "not_needed", tone="ok", forms=False)
         if status is OutcomeStatus.CLOSED:
             return self._say(view, "closed", forms=False)
-        if status is OutcomeStatus.CODE_SENT:
+        if status in (OutcomeStatus.CODE_SENT, OutcomeStatus.NO_CONTACT_ON_FILE):
+            # One sentence whether or not a contact is on file: the page must not tell whoever
+            # holds the letter if the person named is a customer, or how we reach her (Art. 5(1)(f)).
             view.code_entry = True
-            key = "code_sent.sms" if outcome.channel == "sms" else "code_sent.email"
-            return self._say(view, key, tone="ok", until=self._clock_time(outcome.expires_at))
+            return self._say(view, "code_sent.maybe", tone="ok")
         if status is OutcomeStatus.CODE_WRONG:
             left = outcome.attempts_left or 0
             view.code_entry = left > 0
@@ -279,8 +280,6 @@ class IdentityPage:
         if status in (OutcomeStatus.LOCKED, OutcomeStatus.RATE_LIMITED):
             key = "locked" if status is OutcomeStatus.LOCKED else "rate_limited"
             return self._say(view, key, retry_after=self._clock_time(outcome.retry_after))
-        if status is OutcomeStatus.NO_CONTACT_ON_FILE:
-            return self._say(view, "no_contact")
         if status is OutcomeStatus.INSUFFICIENT_ROUTE:
             return self._say(view, "insufficient")
         if status is OutcomeStatus.NOT_FOUND:
@@ -354,8 +353,14 @@ async def _read_form(request: Request) -> dict[str, str]:
 
 
 def _requester(case: CaseView) -> str:
-    """Who asks, for rate limits and pauses: whoever holds this request's link (not a chat)."""
-    return f"web:{case.reference}"
+    """Who asks, for rate limits and pauses: the address the request came from, else the request.
+
+    Not the request alone: an impostor paused on someone's contact would otherwise e-mail the
+    same request again, get a new link and a fresh pause, and with a few requests use up the
+    customer's daily code cap. Keyed by sender, the pause and the per-requester share of the
+    cap follow her from request to request."""
+    sender = (case.claimed.email or "").strip().lower()
+    return f"web:{sender}" if sender else f"web:{case.reference}"
 
 
 def _no_store(response: Response) -> None:

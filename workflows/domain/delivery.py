@@ -41,7 +41,7 @@ from typing import Any
 
 from workflows.domain.errors import WorkflowError
 from workflows.domain.identity import VerificationMethod
-from workflows.domain.replies import DeliveryMethod
+from workflows.domain.replies import DeliveryMethod, ReplyKind
 from workflows.domain.request import RightsRequest
 from workflows.domain.rights import Channel
 from workflows.domain.states import State
@@ -95,6 +95,22 @@ def _unique(addresses: Iterable[str | None]) -> tuple[str, ...]:
         if address and address.strip() and normalise_address(address) not in seen:
             seen[normalise_address(address)] = address.strip()
     return tuple(seen.values())
+
+
+OUTCOME_REPLIES_WITH_PERSONAL_DATA = frozenset(
+    {ReplyKind.RECTIFICATION_DONE, ReplyKind.ERASURE_DONE, ReplyKind.RESTRICTION_APPLIED}
+)
+"""Outcome replies that quote the verified person's own data (old and new values, what was
+kept and why, which processing is restricted). Sent to an address nobody bound to that person,
+they disclose it as surely as the copy would (Art. 4(12)), so by e-mail they follow the same
+rule as the copy. In the chat they go to the chat the person verified in."""
+
+
+def carries_personal_data(request: RightsRequest, kind: ReplyKind, *, has_attachments: bool) -> bool:
+    """Whether a reply of ``kind`` must go only to a destination bound to the verified person."""
+    if has_attachments or kind is ReplyKind.ACCESS_REPLY:
+        return True
+    return kind in OUTCOME_REPLIES_WITH_PERSONAL_DATA and request.channel is not Channel.TELEGRAM
 
 
 def verified_address(request: RightsRequest) -> str | None:

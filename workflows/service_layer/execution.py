@@ -99,6 +99,9 @@ def execute_action(
         if action.kind is ActionKind.ERASE and any(_pending(a) for a in others if a.kind in EXPORT_KINDS):
             return  # the copy is taken first; the export's completion queues this again
         now = engine.clock.now()
+        # Read before the action runs: an erasure or rectification may change the very address
+        # on file that the outcome reply is bound to (``domain.delivery``).
+        on_file = _emails_on_file(contacts, request)
         try:
             outcome = data.execute(action, request, verified_identifiers(request), now=now)
         except WorkflowError as error:
@@ -126,7 +129,6 @@ def execute_action(
             )
             notified = outcome.notify
         facts = reply_facts(action, request, outcome, notified)
-        on_file = _emails_on_file(contacts, request) if action.kind in EXPORT_KINDS else ()
         held = engine.handle(
             c.SendReply(
                 request.reference, facts, actor=EXECUTOR, attachments=package_attachments(outcome), on_file=on_file

@@ -13,6 +13,7 @@ from workflows.domain.delivery import (
     COPY_DESTINATION_KEY,
     HELD_COPIES_KEY,
     CopyHeld,
+    carries_personal_data,
     choose_destination,
     copy_route,
     held_copies,
@@ -27,7 +28,6 @@ from workflows.domain.replies import (
     IdentityVerificationFacts,
     RefusalFacts,
     ReplyFacts,
-    ReplyKind,
     VerificationFailedFacts,
 )
 from workflows.domain.request import RightsRequest
@@ -322,7 +322,7 @@ def _queue_reply(
     kind = str(facts.kind)
     rendered = engine.renderer.render(facts.kind, request.language, facts, engine.profile)
     now = engine.clock.now()
-    personal = bool(attachments) or facts.kind is ReplyKind.ACCESS_REPLY
+    personal = carries_personal_data(request, facts.kind, has_attachments=bool(attachments))
     contact = copy_route(request, on_file) if personal else reply_route(request)
     if isinstance(contact, CopyHeld):
         _hold_copy(request, contact, kind, rendered, attachments, at=now, actor=actor)
