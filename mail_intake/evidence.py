@@ -12,16 +12,17 @@ result, never a crash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mail_intake.mime import Attachment, ParsedMail
+from signature.signed_text import covered_text, document_text
 from workflows.adapters.signed_evidence import (
     NOTHING_SIGNED,
     BindingContext,
     SignedEvidence,
-    document_text,
     evaluate,
     unusable,
 )
@@ -78,7 +79,7 @@ class SignatureChecker:
         text = _entity_text(result.signed_entity) if result.signed_entity else None
         return evaluate(
             result.report, source="S/MIME", sha256=_digest(raw), context=context, now=now,
-            signed_text=text, text_given=True,
+            read_text=lambda _: text,
         )
 
     def _attachment(
@@ -109,7 +110,7 @@ class SignatureChecker:
             return None  # an unsigned PDF (e.g. a letter) is not signed material
         return evaluate(
             report, source=attachment.filename, sha256=_digest(attachment.data), context=context, now=now,
-            data=attachment.data,
+            read_text=lambda signature: covered_text(report, signature, attachment.data),
         )
 
     def _detached(
@@ -130,14 +131,11 @@ class SignatureChecker:
                 )
             except UnusableInput as error:
                 return unusable(signature_part.filename, str(error))
-            # Read an attachment's text only once a signature over it passed: a stranger's
+            # ``evaluate`` reads the text only once a signature over it passed: a stranger's
             # bogus .p7s must not make us read every attached PDF (reading text costs time).
-            text = body_text
-            if text is None and report.proves_natural_person:
-                text = document_text(content_name, content)
             result = evaluate(
                 report, source=signature_part.filename, sha256=_digest(signature_part.data + content),
-                context=context, now=now, signed_text=text, text_given=True,
+                context=context, now=now, read_text=functools.partial(_detached_text, content_name, content, body_text),
             )
             result = _with_signed_name(result, content_name)
             if result.verified is not None:
@@ -145,6 +143,11 @@ class SignatureChecker:
             if best is None or _fits(report):
                 best = result
         return best or unusable(signature_part.filename, "no content to check the signature against")
+
+
+def _detached_text(name: str, content: bytes, body_text: str | None, _signature: object) -> str | None:
+    """The text a detached ``.p7s`` signs: the message body as it is, or an attachment's text."""
+    return body_text if body_text is not None else document_text(name, content)
 
 
 def _entity_text(entity: bytes) -> str | None:

@@ -152,3 +152,9 @@ class ValidationReport:
     @property
     def proves_natural_person(self) -> bool:
         return any(s.proves_natural_person for s in self.signatures) and not self.unsigned_files
+
+    def extra_of(self, signature: SignatureReport, key: str) -> str | None:
+        """A per-signature fact the validator left in :attr:`extra` as ``key.<position>``
+        (e.g. ``signature_value_sha256``, ``claimed_signing_time``, ``signed_bytes_end``)."""
+        position = next((i for i, s in enumerate(self.signatures) if s is signature), None)
+        return None if position is None else self.extra.get(f"{key}.{position}")

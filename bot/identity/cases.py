@@ -35,14 +35,13 @@ class CaseView:
         return self.verified_tier >= self.required_tier
 
 
-def load_case(engine: Engine, reference: str, chat_id: str | int) -> CaseView | None:
-    """The request ``reference`` if it was opened from ``chat_id``; else None."""
+def load_any_case(engine: Engine, reference: str) -> CaseView | None:
+    """The request ``reference`` whatever channel opened it; only for callers that bound the
+    visitor to it some other way (the request page's capability, an eID login row)."""
     try:
         with engine.uow() as uow:
             request = uow.requests.get_by_reference(reference.strip())
     except RequestNotFound:
-        return None
-    if request.claimed.chat_id is None or request.claimed.chat_id != str(chat_id):
         return None
     return CaseView(
         id=request.id,
@@ -53,6 +52,14 @@ def load_case(engine: Engine, reference: str, chat_id: str | int) -> CaseView | 
         verified_tier=request.verified.tier if request.verified else IdentityTier.NONE,
         claimed=request.claimed,
     )
+
+
+def load_case(engine: Engine, reference: str, chat_id: str | int) -> CaseView | None:
+    """The request ``reference`` if it was opened from ``chat_id``; else None."""
+    case = load_any_case(engine, reference)
+    if case is None or case.claimed.chat_id is None or case.claimed.chat_id != str(chat_id):
+        return None
+    return case
 
 
 def gate(case: CaseView | None, reference: str, *, route_tier: IdentityTier) -> Outcome | None:

@@ -98,7 +98,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.identity import oidc_texts
-from bot.identity.cases import CaseView, gate, load_case, personal_code_of
+from bot.identity.cases import CaseView, gate, load_any_case, load_case, personal_code_of
 from bot.identity.customers import CustomerDirectory
 from bot.identity.errors import IdentityConfigError, ProviderUnavailable
 from bot.identity.id_token import (
@@ -299,7 +299,7 @@ class OidcRoute:
         outcome is shown in the browser only (the answer itself comes by e-mail)."""
         if len(browser) < 16:
             raise ValueError("start_for_web needs the browser cookie's random value (at least 16 characters)")
-        case = await asyncio.to_thread(_load_any_case, self._engine, reference)
+        case = await asyncio.to_thread(load_any_case, self._engine, reference)
         return await self._start(case, reference, None, browser_digest=digest(browser))
 
     def start_for_web_blocking(self, reference: str, *, browser: str) -> Outcome:
@@ -472,7 +472,7 @@ class OidcRoute:
     def _await_confirmation(self, login: _Login, claims: Mapping[str, Any]) -> CallbackResult | Outcome:
         """Keep the verified claims server-side for a few minutes and ask "Is this your request?"."""
         case = (load_case(self._engine, login.reference, login.chat_id) if login.chat_id is not None
-                else _load_any_case(self._engine, login.reference))
+                else load_any_case(self._engine, login.reference))
         stop = gate(case, login.reference, route_tier=IdentityTier.STRONG)
         if stop is not None or case is None:
             return stop or Outcome(OutcomeStatus.NOT_FOUND, login.reference)
@@ -717,7 +717,7 @@ class OidcRoute:
     def _record(self, login: _Login, claims: Mapping[str, Any]) -> Outcome:
         reference = login.reference
         case = (load_case(self._engine, reference, login.chat_id) if login.chat_id is not None
-                else _load_any_case(self._engine, reference))
+                else load_any_case(self._engine, reference))
         stop = gate(case, reference, route_tier=IdentityTier.STRONG)
         if stop is not None or case is None:
             return stop or Outcome(OutcomeStatus.NOT_FOUND, reference)
@@ -814,24 +814,6 @@ async def _get_json(url: str, *, what: str, config: OidcConfig, tls: ssl.SSLCont
     if not isinstance(document, dict):
         raise ProviderUnavailable(f"{what} at {url} is not a JSON object")
     return document
-
-
-def _load_any_case(engine: Engine, reference: str) -> CaseView | None:
-    """The request ``reference`` whatever channel opened it (the web page for e-mail requesters)."""
-    try:
-        with engine.uow() as uow:
-            request = uow.requests.get_by_reference(reference.strip())
-    except RequestNotFound:
-        return None
-    return CaseView(
-        id=request.id,
-        reference=request.reference,
-        state=request.state,
-        language=request.language,
-        required_tier=IdentityTier(int(request.required_tier)),
-        verified_tier=request.verified.tier if request.verified else IdentityTier.NONE,
-        claimed=request.claimed,
-    )
 
 
 def basic_authorization(client_id: str, client_secret: str) -> str:

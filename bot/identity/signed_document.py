@@ -36,6 +36,7 @@ from bot.identity.customers import CustomerDirectory
 from bot.identity.outcome import Outcome, OutcomeStatus
 from bot.identity.subject import SubjectMatch, match_subject
 from signature.errors import UnusableInput
+from signature.signed_text import covered_text
 from signature.trust import TrustStore
 from signature.validate import validate_file
 from workflows.adapters import evidence_uses
@@ -100,7 +101,10 @@ class SignedDocumentRoute:
                 used_by=lambda digest: evidence_uses.used_by(_connection(uow), digest),
                 rights_asked=asked,
             )
-            evidence = evaluate(report, source=source, sha256=sha256, context=context, now=received_at, data=data)
+            evidence = evaluate(
+                report, source=source, sha256=sha256, context=context, now=received_at,
+                read_text=lambda signature: covered_text(report, signature, data),
+            )
         if evidence.verified is None:
             if evidence.failure is VerificationFailure.SIGNED_TEXT_UNREADABLE:
                 return self._to_staff(case, evidence.staff_reason or evidence.reason)

@@ -49,13 +49,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.identity import web_page_texts as texts
-from bot.identity.cases import CaseView
+from bot.identity.cases import CaseView, load_any_case
 from bot.identity.oidc import BROWSER_COOKIE
 from bot.identity.one_time_code import code_shaped
 from bot.identity.outcome import Outcome, OutcomeStatus
 from bot.identity.page_links import LINK_LIFETIME, PAGE_PATH, LinkStatus, PageLinkReading, PageLinks
 from workflows.domain.deadlines import RIGA, riga_date
-from workflows.domain.errors import RequestNotFound
 from workflows.domain.identity import IdentityTier
 
 if TYPE_CHECKING:
@@ -83,24 +82,6 @@ class EidStart(Protocol):
     bound to the browser whose :data:`~bot.identity.oidc.BROWSER_COOKIE` is ``browser``."""
 
     def __call__(self, reference: str, *, browser: str) -> Awaitable[Outcome]: ...
-
-
-def load_case_by_reference(engine: Engine, reference: str) -> CaseView | None:
-    """The request the capability names (the capability, not a chat, binds the visitor to it)."""
-    try:
-        with engine.uow() as uow:
-            request = uow.requests.get_by_reference(reference.strip())
-    except RequestNotFound:
-        return None
-    return CaseView(
-        id=request.id,
-        reference=request.reference,
-        state=request.state,
-        language=request.language,
-        required_tier=IdentityTier(int(request.required_tier)),
-        verified_tier=request.verified.tier if request.verified else IdentityTier.NONE,
-        claimed=request.claimed,
-    )
 
 
 @dataclass
@@ -219,7 +200,7 @@ class IdentityPage:
         if reading.status is LinkStatus.EXPIRED:
             log.info("identity page opened with an expired link for %s", reading.reference)
             return _View(lang, reference=reading.reference, message=texts.say(lang, "link_expired"), status=410)
-        case = await asyncio.to_thread(load_case_by_reference, self._engine, reading.reference)
+        case = await asyncio.to_thread(load_any_case, self._engine, reading.reference)
         if case is None:
             return _View(lang, message=texts.say(lang, "not_found"), status=404)
         lang = texts.page_language(wanted_language, str(case.language))
@@ -384,5 +365,4 @@ __all__ = [
     "PageCodes",
     "PageLinkReading",
     "PageLinks",
-    "load_case_by_reference",
 ]

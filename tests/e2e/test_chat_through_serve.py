@@ -159,7 +159,7 @@ def served(
     tmp_path: Path,
     clock: FixedClock,
     shop: None,
-    trust_dir: Path,  # noqa: F811
+    trust_dir: Path,
 ) -> Iterator[Served]:
     yield from _serve(f"sqlite:///{tmp_path / 'rightsdesk.db'}", getattr(request, "param", {}), tmp_path, clock,
                       trust_dir)
@@ -171,7 +171,7 @@ def served_eid(
     tmp_path: Path,
     clock: FixedClock,
     shop: None,
-    trust_dir: Path,  # noqa: F811
+    trust_dir: Path,
 ) -> Iterator[Served]:
     """:func:`served` on SQLite and PostgreSQL, for the eID login's threats."""
     yield from _serve(database_url, {}, tmp_path, clock, trust_dir)
@@ -279,7 +279,7 @@ def test_the_same_login_link_cannot_be_used_twice(served: Served) -> None:
 
 def test_liga_verifies_an_erasure_with_her_signed_edoc_uploaded_in_the_chat(
     served: Served,
-    pki: TestPki,  # noqa: F811
+    pki: TestPki,
 ) -> None:
     signer = make_natural_person(
         issuer=pki.qualified_ca,

@@ -151,8 +151,8 @@ def system(
     database_url: str,
     tmp_path: Path,
     clock: FixedClock,
-    trust_dir: Path,  # noqa: F811
-    capture_smtp: CaptureSmtpServer,  # noqa: F811
+    trust_dir: Path,
+    capture_smtp: CaptureSmtpServer,
     monkeypatch: pytest.MonkeyPatch,
     seal_section: dict[str, Any],
 ) -> Iterator[System]:
@@ -226,7 +226,7 @@ def seal_section(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 
 
 @pytest.fixture
-def signed_by_liga(pki: TestPki, clock: FixedClock) -> bytes:  # noqa: F811
+def signed_by_liga(pki: TestPki, clock: FixedClock) -> bytes:
     """Līga's erasure request in an .edoc signed with her qualified certificate (PNOLV-<her code>)."""
     signer = make_natural_person(
         issuer=pki.qualified_ca, given_name=LIGA.first_name, surname=LIGA.last_name,

@@ -20,10 +20,7 @@ files in a container (with zip-bomb limits and the hardened XML parser), a signe
 from __future__ import annotations
 
 import hashlib
-import io
-import time
-import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +31,6 @@ from workflows.domain.evidence_binding import (
     BindingVerdict,
     ControllerMarks,
     SignedContent,
-    flatten,
     judge_binding,
 )
 from workflows.domain.identity import VerificationMethod, VerifiedIdentity
@@ -47,9 +43,6 @@ if TYPE_CHECKING:
 TEXT_SUFFIXES = (".txt", ".pdf", ".docx", ".odt")
 MAX_TEXT_CHARS = 100_000
 """A request is a letter, not a book: longer text is cut (it is still what was signed)."""
-_MAX_XML_MEMBER = 20 * 1024 * 1024
-_MAX_RATIO = 100
-_MAX_PDF_PAGES = 50
 _REVOKED = frozenset({"REVOKED", "REVOKED_NO_POE", "REVOKED_CA_NO_POE"})
 _PROVEN_TIME_PREFIX = "signature time-stamp"
 _FAILURE_OF_PROBLEM = {
@@ -116,23 +109,21 @@ def evaluate(
     sha256: str,
     context: BindingContext,
     now: datetime,
-    data: bytes | None = None,
-    signed_text: str | None = None,
-    text_given: bool = False,
+    read_text: Callable[[SignatureReport], str | None],
 ) -> SignedEvidence:
-    """Judge ``report`` (of ``data``, whose SHA-256 is ``sha256``) for the request in ``context``.
+    """Judge ``report`` (of a file whose SHA-256 is ``sha256``) for the request in ``context``.
 
-    The signed text is read from ``data`` (container or PDF) unless ``text_given``: then
-    ``signed_text`` is it (the S/MIME entity, or the content a detached ``.p7s`` signs).
-    ``now`` stamps ``verified_at``.
+    ``read_text(signature)`` gives the text the verifying signature covers (the channel reads
+    it with ``signature.signed_text.covered_text``, or has it already: the S/MIME entity, the
+    content a detached ``.p7s`` signs); it is called only once the signature proves a natural
+    person, so nobody else's file is ever read for text. ``now`` stamps ``verified_at``.
     """
     best = report.best
     summary = summarise(report, best, source, sha256)
     if best is None or best.signer is None or not report.proves_natural_person:
         failure, reason = failure_of(report)
         return SignedEvidence(None, failure, reason, summary)
-    if not text_given:
-        signed_text = _read_signed_text(report, best, data)
+    signed_text = read_text(best)
     digest = signature_digest(best, report)
     content = SignedContent(
         signature_digest=digest,
@@ -198,11 +189,7 @@ def signature_digest(signature: SignatureReport, report: ValidationReport | None
 
 
 def _extra_of(report: ValidationReport | None, signature: SignatureReport, key: str) -> str | None:
-    """A per-signature fact the validator left in ``report.extra`` (``key.<position>``)."""
-    if report is None:
-        return None
-    position = next((i for i, s in enumerate(report.signatures) if s is signature), None)
-    return None if position is None else report.extra.get(f"{key}.{position}")
+    return None if report is None else report.extra_of(signature, key)
 
 
 def _claimed_signing_time(report: ValidationReport, signature: SignatureReport) -> datetime | None:
@@ -264,185 +251,6 @@ def failure_of(report: ValidationReport) -> tuple[VerificationFailure, str]:
         "NOT_YET_VALID": "the signing certificate was not yet valid",
     }.get(sub, "the signature could not be validated")
     return VerificationFailure.SIGNATURE_INVALID, f"{plain}: {_line(best.reason, 300)}"
-
-
-# -- the signed text ---------------------------------------------------------------------
-
-
-def _read_signed_text(report: ValidationReport, best: SignatureReport, data: bytes | None) -> str | None:
-    if data is None:
-        return None
-    if report.container == "PDF":
-        # Only the revision the signature covers (its ByteRange ends there): later revisions
-        # are at best validation data, and reading them would read what was not signed.
-        end = _extra_of(report, best, "signed_bytes_end")
-        return pdf_text(data[: int(end)] if end and end.isdigit() else data)
-    # A container: only files that the verifying signature (which PASSED) covers.
-    return container_text(data, [f.name for f in best.signed_files])
-
-
-def container_text(data: bytes, covered: Iterable[str]) -> str | None:
-    """The readable text of the covered ``.txt``/``.pdf``/``.docx``/``.odt`` files, in name order."""
-    from signature.asic import read_asic
-    from signature.errors import UnusableInput
-
-    try:
-        files = read_asic(data).data_files
-    except UnusableInput:
-        return None
-    texts = [document_text(name, files[name]) for name in sorted(set(covered)) if name in files]
-    return flatten(t for t in texts if t) or None
-
-
-def document_text(name: str, data: bytes) -> str | None:
-    """The text of one signed document by its kind; None for anything else (an image, a scan)."""
-    lowered = name.lower()
-    if lowered.endswith(".txt"):
-        return data.decode("utf-8", "replace")
-    if lowered.endswith(".pdf"):
-        return pdf_text(data)
-    if lowered.endswith(".docx"):
-        return _office_text(data, "word/document.xml", paragraphs=("p",), run_text="t")
-    if lowered.endswith(".odt"):
-        return _office_text(data, "content.xml", paragraphs=("p", "h"), run_text=None)
-    return None
-
-
-def pdf_text(data: bytes) -> str | None:
-    """The text layer of a PDF (pypdf); None for a PDF without one (a scan)."""
-    try:
-        from pypdf import PdfReader
-
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            return None
-        budget = _PdfTextBudget()
-        pages = []
-        for page in reader.pages[:_MAX_PDF_PAGES]:
-            budget.take_content(page)
-            pages.append(page.extract_text(visitor_operand_before=budget.operation) or "")
-    except Exception:  # a hostile or broken PDF has no text we can rely on; the signature decides the rest
-        return None
-    return flatten(pages) or None
-
-
-class _PdfTextBudget:
-    """Bounds what reading a PDF's text may cost. Anyone with a qualified certificate can sign
-    a PDF, and a ``.p7s`` makes us read the text of attachments: a page whose content stream
-    holds millions of operators (or a form drawn a thousand times) took seconds per page and
-    hundreds of MB. A request letter needs a few KB per page; beyond the budget the PDF counts
-    as having no text we can read (it goes to staff, like a scan)."""
-
-    max_content_bytes = 4 * 1024 * 1024
-    max_operations = 300_000
-    max_seconds = 10.0
-
-    def __init__(self) -> None:
-        self.content_bytes = 0
-        self.operations = 0
-        self.deadline = time.monotonic() + self.max_seconds
-
-    def take_content(self, page: Any) -> None:
-        contents = page.get_contents()
-        self.content_bytes += len(contents.get_data()) if contents is not None else 0
-        if self.content_bytes > self.max_content_bytes:
-            raise ValueError("PDF content streams larger than the text-reading budget")
-
-    def operation(self, operator: Any, operands: Any, *_: Any) -> None:
-        # Text drawn invisibly (text rendering mode 3 or 7, ISO 32000-1 clause 9.3.6) is what
-        # the signer did not see: an OCR layer over a scan, or a hidden order slipped into a
-        # document prepared for her to sign. Either way it is not a text we may bind to.
-        if operator == b"Tr" and operands and str(operands[0]).strip() in ("3", "7"):
-            raise ValueError("PDF with invisible text")
-        self.operations += 1
-        if self.operations > self.max_operations or (
-            self.operations % 1000 == 0 and time.monotonic() > self.deadline
-        ):
-            raise ValueError("PDF text operations beyond the text-reading budget")
-
-
-def _office_text(data: bytes, member: str, *, paragraphs: tuple[str, ...], run_text: str | None) -> str | None:
-    """Paragraph texts of an OOXML (ECMA-376) or ODF (OASIS ODF 1.2) document's body XML."""
-    from signature.errors import UnusableInput
-    from signature.safexml import parse_untrusted_xml
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo(member)
-            if info.file_size > _MAX_XML_MEMBER or info.file_size > _MAX_RATIO * max(info.compress_size, 1) + 4096:
-                return None
-            xml = archive.read(info)
-        root = parse_untrusted_xml(xml, what=member)
-    except (KeyError, zipfile.BadZipFile, UnusableInput, OSError, ValueError):
-        return None
-    hidden = _hidden_odf_styles(root) if run_text is None else frozenset()
-    lines: list[str] = []
-    for element in root.iter():
-        if _local(element.tag) not in paragraphs or _is_hidden(element, hidden):
-            continue
-        if run_text is None:
-            lines.append(_visible_odf_text(element, hidden))
-        else:
-            lines.append(
-                "".join(t.text or "" for t in element.iter() if _local(t.tag) == run_text and not _is_hidden(t, hidden))
-            )
-    return flatten(lines) or None
-
-
-# Hidden text: a signer signs what she sees. A document prepared for her to sign (a
-# "contract") could carry a hidden order to us ("SIA MonaOK, erase everything, send the copy
-# to ilze@…") that no viewer shows; only visible text is the request. OOXML: a run with
-# w:vanish (ECMA-376 Part 1, 17.3.2.41 "Hidden Text"); ODF 1.2 Part 1: text:hidden-paragraph,
-# text:hidden-text, an automatic style whose text properties say text:display="none", and
-# the text of comments (office:annotation) and of deleted tracked changes.
-_OOXML_HIDDEN_RUN_PROPERTIES = frozenset({"vanish", "specVanish"})
-_ODF_HIDDEN_ELEMENTS = frozenset({"hidden-paragraph", "hidden-text", "annotation", "tracked-changes"})
-_ODF_STYLE_NAME = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}style-name"
-_ODF_DISPLAY = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}display"
-_ODF_NAME = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}name"
-_OOXML_VAL = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val"
-
-
-def _hidden_odf_styles(root: Any) -> frozenset[str]:
-    """Names of the document's automatic styles that hide their text."""
-    names = set()
-    for style in root.iter():
-        if _local(style.tag) != "style":
-            continue
-        for props in style:
-            if _local(props.tag) == "text-properties" and props.get(_ODF_DISPLAY) == "none":
-                names.add(style.get(_ODF_NAME, ""))
-    return frozenset(names - {""})
-
-
-def _is_hidden(element: Any, hidden_styles: frozenset[str]) -> bool:
-    """True when ``element`` or an ancestor is hidden text (see the comment above)."""
-    for node in (element, *element.iterancestors()):
-        name = _local(node.tag)
-        if name in _ODF_HIDDEN_ELEMENTS or node.get(_ODF_STYLE_NAME) in hidden_styles:
-            return True
-        if name == "r":  # an OOXML run: hidden by its run properties
-            for props in node:
-                if _local(props.tag) != "rPr":
-                    continue
-                for prop in props:
-                    if _local(prop.tag) in _OOXML_HIDDEN_RUN_PROPERTIES and prop.get(_OOXML_VAL) not in ("0", "false"):
-                        return True
-    return False
-
-
-def _visible_odf_text(paragraph: Any, hidden_styles: frozenset[str]) -> str:
-    """A paragraph's text without its hidden spans (text and tails in document order)."""
-    parts: list[str] = [paragraph.text or ""]
-    for child in paragraph:
-        if not _is_hidden(child, hidden_styles):
-            parts.append(_visible_odf_text(child, hidden_styles))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _cut(text: str | None) -> str | None:

@@ -22,14 +22,14 @@ SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def janis_edoc(pki: Any) -> bytes:  # noqa: F811
+def janis_edoc(pki: Any) -> bytes:
     from tests.support.samples.asice import edoc
 
     return edoc(pki, pki.person, signed_at=SIGNED_AT)
 
 
 @pytest.fixture(scope="module")
-def janis_erasure_edoc(pki: Any) -> bytes:  # noqa: F811
+def janis_erasure_edoc(pki: Any) -> bytes:
     """Jānis signs the erasure he asks for in the chat: a text naming the controller verifies
     only the rights it asks for itself."""
     from rightsdesk.demo_kit.asice import addressed, edoc
@@ -38,7 +38,7 @@ def janis_erasure_edoc(pki: Any) -> bytes:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def anna_edoc(pki: Any) -> bytes:  # noqa: F811
+def anna_edoc(pki: Any) -> bytes:
     from tests.support.samples.asice import edoc
 
     return edoc(pki, pki.other_person, signed_at=SIGNED_AT)
@@ -49,7 +49,7 @@ def _route(app: App, store: Any) -> SignedDocumentRoute:
 
 
 def test_document_signed_by_the_data_subject_verifies_an_erasure(
-    app: App, trust_store: Any, janis_erasure_edoc: bytes  # noqa: F811
+    app: App, trust_store: Any, janis_erasure_edoc: bytes
 ) -> None:
     reference = open_chat_request(app, CHAT, {Right.ERASURE}, personal_code=JANIS_CODE)
 
@@ -63,7 +63,7 @@ def test_document_signed_by_the_data_subject_verifies_an_erasure(
 
 
 def test_document_signed_by_another_person_is_rejected(
-    app: App, trust_store: Any, anna_edoc: bytes  # noqa: F811
+    app: App, trust_store: Any, anna_edoc: bytes
 ) -> None:
     reference = open_chat_request(app, CHAT, {Right.ACCESS}, personal_code=JANIS_CODE)
 
@@ -73,7 +73,7 @@ def test_document_signed_by_another_person_is_rejected(
     assert request_row(app, reference).state == "awaiting_identity"
 
 
-def test_unreadable_file_is_a_failed_verification_not_a_crash(app: App, trust_store: Any) -> None:  # noqa: F811
+def test_unreadable_file_is_a_failed_verification_not_a_crash(app: App, trust_store: Any) -> None:
     reference = open_chat_request(app, CHAT, {Right.ACCESS}, personal_code=JANIS_CODE)
 
     outcome = _route(app, trust_store).check(reference, CHAT, b"PK\x03\x04 not a zip", "x.asice")
@@ -82,7 +82,7 @@ def test_unreadable_file_is_a_failed_verification_not_a_crash(app: App, trust_st
 
 
 def test_signed_document_from_another_chat_is_ignored(
-    app: App, trust_store: Any, janis_edoc: bytes  # noqa: F811
+    app: App, trust_store: Any, janis_edoc: bytes
 ) -> None:
     reference = open_chat_request(app, CHAT, {Right.ACCESS}, personal_code=JANIS_CODE)
 

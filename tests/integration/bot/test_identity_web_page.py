@@ -159,8 +159,8 @@ def desk(
     database_url: str,
     tmp_path: Path,
     clock: FixedClock,
-    trust_store: Any,  # noqa: F811
-    capture_smtp: CaptureSmtpServer,  # noqa: F811
+    trust_store: Any,
+    capture_smtp: CaptureSmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Desk]:
     """No [oidc], no [telegram]; one-time codes to the contact on file (access at tier 2)."""
@@ -181,8 +181,8 @@ def eid_desk(
     database_url: str,
     tmp_path: Path,
     clock: FixedClock,
-    trust_store: Any,  # noqa: F811
-    capture_smtp: CaptureSmtpServer,  # noqa: F811
+    trust_store: Any,
+    capture_smtp: CaptureSmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[EidDesk]:
     """With [oidc] (the local provider) and the retail profile as shipped (access at tier 3)."""

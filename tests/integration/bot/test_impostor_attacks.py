@@ -14,16 +14,13 @@ signed access letter to MonaOK for an erasure Ilze asked for in the chat.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -32,17 +29,16 @@ from bot.identity import (
     CustomerOnFile,
     OneTimeCodeRoute,
     OutcomeStatus,
-    SignedDocumentRoute,
     StaticCustomerDirectory,
 )
-from bot.services import hooks_from_routes
 from rightsdesk.bootstrap import App
 from rightsdesk.demo_kit.asice import addressed, edoc, timestamp_callback
 from tests.conftest import FixedClock
 from tests.support.oidc.cases import open_chat_request, outbox_rows
 from tests.support.pki.authority import TestPki
-from tests.support.pki.certs import Issued, make_natural_person
+from tests.support.pki.certs import Issued
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
+from tests.support.signed_requests import api, document_hooks, erasure_with_document, liga, said  # noqa: F401
 from tests.support.telegram.bot_api import FakeBotApi
 from tests.support.telegram.harness import run, running_bot, texts_of
 from workflows.adapters.identity_tables import identity_codes
@@ -139,51 +135,7 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture(scope="module")
-def liga(pki: TestPki) -> Issued:  # noqa: F811
-    return make_natural_person(
-        issuer=pki.qualified_ca, given_name="Līga", surname="Kalniņa", personal_code=LIGA_CODE,
-        not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=3 * 365), email=LIGA.email,
-    )
-
-
-def _documents(app: App, store: Any) -> Any:
-    return hooks_from_routes(documents=SignedDocumentRoute(app.engine, store, StaticCustomerDirectory([])))
-
-
-async def _said(api: FakeBotApi, chat_id: int, wanted: str, timeout: float = 20.0) -> str:
-    for _ in range(int(timeout * 10)):
-        found = [t for t in texts_of(api, chat_id) if wanted in t]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the bot never said {wanted!r}; it said {texts_of(api, chat_id)}")
-
-
-async def _erasure_with_document(api: FakeBotApi, chat_id: int, reference: str, document: bytes) -> None:
-    """/start, erasure of all data, skip the contact, submit, choose "Signed document", upload."""
-    api.send_text(chat_id, "/start")
-    api.press(chat_id, "r:erasure")
-    api.press(chat_id, "r:go")
-    await api.wait_for_messages(chat_id, 2)
-    api.press(chat_id, "d:all")
-    await api.wait_for_messages(chat_id, 3)
-    api.press(chat_id, "c:skip")
-    await api.wait_for_messages(chat_id, 4)
-    api.press(chat_id, "s:ok")
-    await _said(api, chat_id, f"Numurs: {reference}")
-    api.press(chat_id, f"v:doc:{reference}")
-    await _said(api, chat_id, "parakstītu dokumentu")
-    api.send_document(chat_id, document, "pieprasijums.edoc")
-
-
-def _restamped(container: bytes, pki: TestPki, at: Any) -> bytes:  # noqa: F811
+def _restamped(container: bytes, pki: TestPki, at: Any) -> bytes:
     """The same container with a fresh SignatureTimeStamp over the same SignatureValue."""
     source = zipfile.ZipFile(io.BytesIO(container))
     out = io.BytesIO()
@@ -208,7 +160,7 @@ def _row(app: App, reference: str) -> Any:
 
 
 def test_ilze_uploading_ligas_used_file_with_a_fresh_time_stamp_is_refused_as_already_used(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     now = app.engine.clock.now()
     ligas_file = edoc(pki, liga, {"pieprasijums.txt": addressed("Lūdzu dzēst visus manus datus.")},
@@ -216,11 +168,11 @@ def test_ilze_uploading_ligas_used_file_with_a_fresh_time_stamp_is_refused_as_al
     restamped = _restamped(ligas_file, pki, now - timedelta(minutes=4))
 
     async def scenario() -> None:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, LIGA_TG_CHAT, "DSR-2026-000001", ligas_file)
-            await _said(api, LIGA_TG_CHAT, VERIFIED)
-            await _erasure_with_document(api, ILZE_TG_CHAT, "DSR-2026-000002", restamped)
-            await _said(api, ILZE_TG_CHAT, "jau izmantots citam pieprasījumam")
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, LIGA_TG_CHAT, "DSR-2026-000001", ligas_file)
+            await said(api, LIGA_TG_CHAT, VERIFIED)
+            await erasure_with_document(api, ILZE_TG_CHAT, "DSR-2026-000002", restamped)
+            await said(api, ILZE_TG_CHAT, "jau izmantots citam pieprasījumam")
 
     run(scenario())
 
@@ -232,15 +184,15 @@ def test_ilze_uploading_ligas_used_file_with_a_fresh_time_stamp_is_refused_as_al
 
 
 def test_ligas_signed_access_letter_does_not_verify_an_erasure_ilze_asked_for_in_the_chat(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     letter = edoc(pki, liga, {"vestule.txt": addressed("Lūdzu izsniegt kopiju par maniem personas datiem.")},
                   signed_at=app.engine.clock.now() - timedelta(days=2))
 
     async def scenario() -> None:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, ILZE_TG_CHAT, "DSR-2026-000001", letter)
-            await _said(api, ILZE_TG_CHAT, "nav lūgts tas, ko lūdzat šajā pieprasījumā (DSR-2026-000001)")
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, ILZE_TG_CHAT, "DSR-2026-000001", letter)
+            await said(api, ILZE_TG_CHAT, "nav lūgts tas, ko lūdzat šajā pieprasījumā (DSR-2026-000001)")
 
     run(scenario())
 

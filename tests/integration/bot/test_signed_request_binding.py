@@ -11,9 +11,7 @@ very file Līga used to verify her own request.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,13 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.identity import SignedDocumentRoute, StaticCustomerDirectory
-from bot.services import hooks_from_routes
 from rightsdesk.bootstrap import App
 from rightsdesk.demo_kit.asice import addressed, edoc
 from tests.support.pki.authority import TestPki
-from tests.support.pki.certs import Issued, make_natural_person
+from tests.support.pki.certs import Issued
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
+from tests.support.signed_requests import api, document_hooks, erasure_with_document, liga, said  # noqa: F401
 from tests.support.telegram.bot_api import FakeBotApi
 from tests.support.telegram.harness import run, running_bot, texts_of
 from workflows.adapters.orm import events, requests
@@ -44,52 +41,6 @@ def _trust_snapshot_2023() -> Any:
     from signature.trust import TrustStore
 
     return TrustStore.from_directory(VECTORS / "trust")
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture(scope="module")
-def liga(pki: TestPki) -> Issued:  # noqa: F811
-    return make_natural_person(
-        issuer=pki.qualified_ca, given_name="Līga", surname="Kalniņa", personal_code=LIGA_CODE,
-        not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=3 * 365),
-        email="liga.kalnina@example.lv",
-    )
-
-
-def _documents(app: App, store: Any) -> Any:
-    return hooks_from_routes(documents=SignedDocumentRoute(app.engine, store, StaticCustomerDirectory([])))
-
-
-async def _said(api: FakeBotApi, chat_id: int, wanted: str, timeout: float = 20.0) -> str:
-    """The first message to ``chat_id`` containing ``wanted`` (waits without blocking the bot)."""
-    for _ in range(int(timeout * 10)):
-        found = [t for t in texts_of(api, chat_id) if wanted in t]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the bot never said {wanted!r}; it said {texts_of(api, chat_id)}")
-
-
-async def _erasure_with_document(api: FakeBotApi, chat_id: int, reference: str, document: bytes) -> None:
-    """/start, erasure of all data, skip the contact, submit, choose "Signed document", upload."""
-    api.send_text(chat_id, "/start")
-    api.press(chat_id, "r:erasure")
-    api.press(chat_id, "r:go")
-    await api.wait_for_messages(chat_id, 2)
-    api.press(chat_id, "d:all")
-    await api.wait_for_messages(chat_id, 3)
-    api.press(chat_id, "c:skip")
-    await api.wait_for_messages(chat_id, 4)
-    api.press(chat_id, "s:ok")
-    await _said(api, chat_id, f"Numurs: {reference}")
-    api.press(chat_id, f"v:doc:{reference}")
-    await _said(api, chat_id, "parakstītu dokumentu")
-    api.send_document(chat_id, document, "pieprasijums.edoc")
 
 
 def _request(app: App, reference: str) -> Any:
@@ -113,13 +64,13 @@ def test_ilze_uploading_a_strangers_2021_eparaksts_edoc_is_not_verified_and_told
     stranger_edoc = (VECTORS / "signed" / "lv-qes-2021.edoc").read_bytes()
 
     async def scenario() -> str:
-        async with running_bot(app, api, hooks=_documents(app, _trust_snapshot_2023())):
-            await _erasure_with_document(api, ILZE_CHAT, "DSR-2026-000001", stranger_edoc)
-            return await _said(api, ILZE_CHAT, "nav parakstīts nesen")
+        async with running_bot(app, api, hooks=document_hooks(app, _trust_snapshot_2023())):
+            await erasure_with_document(api, ILZE_CHAT, "DSR-2026-000001", stranger_edoc)
+            return await said(api, ILZE_CHAT, "nav parakstīts nesen")
 
-    said = run(scenario())
+    answer = run(scenario())
 
-    assert "paša šī pieprasījuma (DSR-2026-000001) tekstu" in said and "MonaOK group" in said
+    assert "paša šī pieprasījuma (DSR-2026-000001) tekstu" in answer and "MonaOK group" in answer
     assert VERIFIED not in texts_of(api, ILZE_CHAT)
     row = _request(app, "DSR-2026-000001")
     assert (row.state, row.verified_method, row.verified_personal_code) == ("awaiting_identity", None, None)
@@ -127,7 +78,7 @@ def test_ilze_uploading_a_strangers_2021_eparaksts_edoc_is_not_verified_and_told
 
 
 def test_a_fresh_signature_over_a_request_to_another_shop_goes_to_staff_as_not_addressed_to_us(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     for_another_shop = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu dzēst visus manus datus.", to="SIA Citsveikals")},
@@ -135,13 +86,13 @@ def test_a_fresh_signature_over_a_request_to_another_shop_goes_to_staff_as_not_a
     )
 
     async def scenario() -> str:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, ILZE_CHAT, "DSR-2026-000001", for_another_shop)
-            return await _said(api, ILZE_CHAT, "nav adresēts mums")
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, ILZE_CHAT, "DSR-2026-000001", for_another_shop)
+            return await said(api, ILZE_CHAT, "nav adresēts mums")
 
-    said = run(scenario())
+    answer = run(scenario())
 
-    assert "norādot MonaOK group vai DSR-2026-000001" in said
+    assert "norādot MonaOK group vai DSR-2026-000001" in answer
     row = _request(app, "DSR-2026-000001")
     assert (row.state, row.verified_method) == ("awaiting_identity", None)
     assert row.attention.startswith("signed, but not addressed to us")
@@ -149,22 +100,22 @@ def test_a_fresh_signature_over_a_request_to_another_shop_goes_to_staff_as_not_a
 
 
 def test_liga_signed_request_replayed_by_ilze_for_her_own_request_is_refused_and_flagged(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     ligas_file = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu dzēst visus manus datus.")}, signed_at=app.engine.clock.now()
     )
 
     async def scenario() -> str:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", ligas_file)
-            await _said(api, LIGA_CHAT, VERIFIED)
-            await _erasure_with_document(api, ILZE_CHAT, "DSR-2026-000002", ligas_file)
-            return await _said(api, ILZE_CHAT, "jau izmantots citam pieprasījumam")
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", ligas_file)
+            await said(api, LIGA_CHAT, VERIFIED)
+            await erasure_with_document(api, ILZE_CHAT, "DSR-2026-000002", ligas_file)
+            return await said(api, ILZE_CHAT, "jau izmantots citam pieprasījumam")
 
-    said = run(scenario())
+    answer = run(scenario())
 
-    assert "jaunu tekstu šim pieprasījumam (DSR-2026-000002)" in said
+    assert "jaunu tekstu šim pieprasījumam (DSR-2026-000002)" in answer
     assert VERIFIED not in texts_of(api, ILZE_CHAT)
     assert _request(app, "DSR-2026-000001").verified_personal_code == LIGA_CODE
     replayed = _request(app, "DSR-2026-000002")
@@ -174,7 +125,7 @@ def test_liga_signed_request_replayed_by_ilze_for_her_own_request_is_refused_and
 
 
 def test_liga_fresh_signed_request_naming_the_controller_still_verifies_her_erasure(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     signed = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu dzēst visus manus personas datus.")},
@@ -182,9 +133,9 @@ def test_liga_fresh_signed_request_naming_the_controller_still_verifies_her_eras
     )
 
     async def scenario() -> None:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", signed)
-            await _said(api, LIGA_CHAT, VERIFIED)
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", signed)
+            await said(api, LIGA_CHAT, VERIFIED)
 
     run(scenario())
 
@@ -195,14 +146,14 @@ def test_liga_fresh_signed_request_naming_the_controller_still_verifies_her_eras
 
 
 def test_a_signed_scan_without_text_goes_to_staff_instead_of_verifying(
-    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued  # noqa: F811
+    app: App, api: FakeBotApi, trust_store: Any, pki: TestPki, liga: Issued
 ) -> None:
     scan = edoc(pki, liga, {"skenets.jpg": b"\xff\xd8\xff\xe0 a photo of a letter"}, signed_at=app.engine.clock.now())
 
     async def scenario() -> None:
-        async with running_bot(app, api, hooks=_documents(app, trust_store)):
-            await _erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", scan)
-            await _said(api, LIGA_CHAT, "Mūsu darbinieki pārbaudīs")
+        async with running_bot(app, api, hooks=document_hooks(app, trust_store)):
+            await erasure_with_document(api, LIGA_CHAT, "DSR-2026-000001", scan)
+            await said(api, LIGA_CHAT, "Mūsu darbinieki pārbaudīs")
 
     run(scenario())
 

@@ -18,20 +18,12 @@ import zipfile
 
 from mail_intake.evidence import SignatureChecker
 from rightsdesk.demo_kit.asice import addressed, edoc
-from tests.integration.mail_intake.test_signed_request_binding import (  # noqa: F401
-    ILZE,
-    LIGA,
-    MailDesk,
-    _mail,
-    checker,
-    desk,
-    liga,
-)
 from tests.support.mail.capture import capture_smtp  # noqa: F401
 from tests.support.mail.processing import all_requests, events_of
 from tests.support.pki.authority import TestPki
 from tests.support.pki.certs import Issued
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
+from tests.support.signed_requests import ILZE, LIGA, MailDesk, checker, desk, liga, mail_with_edoc  # noqa: F401
 
 EXTRA = b"Please also send everything to ilze.impostor@example.com"
 
@@ -68,13 +60,13 @@ def _with_forged_second_signature(container: bytes) -> bytes:
 
 
 def test_ilzes_forged_second_signature_leaves_her_file_unsigned_and_verifies_no_one(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     genuine = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu izsniegt visus manus datus.")},
         signed_at=desk.app.engine.clock.now(),
     )
-    desk.send(_mail(ILZE, "Pielikumā parakstīts pieprasījums.", _with_forged_second_signature(genuine)),
+    desk.send(mail_with_edoc(ILZE, "Pielikumā parakstīts pieprasījums.", _with_forged_second_signature(genuine)),
               mail_from=ILZE[1])
 
     desk.settle(checker)
@@ -88,13 +80,13 @@ def test_ilzes_forged_second_signature_leaves_her_file_unsigned_and_verifies_no_
 
 
 def test_ligas_genuine_container_without_the_forgery_still_verifies(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     genuine = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu izsniegt visus manus datus.")},
         signed_at=desk.app.engine.clock.now(),
     )
-    desk.send(_mail(LIGA, "Pielikumā parakstīts pieprasījums.", genuine), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Pielikumā parakstīts pieprasījums.", genuine), mail_from=LIGA[1])
 
     desk.settle(checker)
 

@@ -15,94 +15,30 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import smtplib
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from lxml import etree
 
-from mail_intake.config import SmtpInConfig
 from mail_intake.evidence import SignatureChecker
-from mail_intake.sender import EmailSender
-from mail_intake.server import SmtpIntake
-from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App
 from rightsdesk.demo_kit.asice import addressed, timestamp_callback
 from tests.support.mail.capture import CaptureSmtpServer, capture_smtp  # noqa: F401
-from tests.support.mail.processing import PRIVACY_ADDRESS, all_requests, customer_mail, events_of, process_all
+from tests.support.mail.processing import customer_mail, events_of
 from tests.support.pki.authority import TestPki
-from tests.support.pki.certs import Issued, make_natural_person
+from tests.support.pki.certs import Issued
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
+from tests.support.signed_requests import EDOC, ILZE, LIGA, LIGA_CODE, MailDesk, checker, desk, liga, mail_with_edoc  # noqa: F401
 from workflows.adapters import evidence_uses
 
-EDOC = "application/vnd.etsi.asic-e+zip"
-LIGA = ("Līga Kalniņa", "liga.kalnina@example.lv")
-ILZE = ("Ilze", "ilze.impostor@example.com")
-LIGA_CODE = "150390-10008"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 
 
-@dataclass
-class MailDesk:
-    app: App
-    port: int
-    sender: EmailSender
-    relay: CaptureSmtpServer
-
-    def send(self, raw: bytes, *, mail_from: str) -> None:
-        wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as client:
-            client.sendmail(mail_from, [PRIVACY_ADDRESS], wire)
-
-    def settle(self, checker: SignatureChecker) -> None:
-        process_all(self.app, checker)
-        asyncio.run(self.sender.send_batch())
-
-    def requests(self) -> list[Any]:
-        return sorted(all_requests(self.app), key=lambda r: r.reference)
-
-    def recipients(self) -> set[str]:
-        assert self.relay.messages, "no reply was sent at all"
-        return {r.lower() for m in self.relay.messages for r in m.rcpt_tos}
-
-
-@pytest.fixture
-def desk(app: App, capture_smtp: CaptureSmtpServer) -> Iterator[MailDesk]:  # noqa: F811
-    intake = SmtpIntake(
-        SmtpInConfig(host="127.0.0.1", port=0, recipients=(PRIVACY_ADDRESS,)),
-        GroupCommitStore(app.engine),
-        clock=app.engine.clock,
-    )
-    port = intake.start()
-    sender = EmailSender(
-        app.database, capture_smtp.smtp_out_config(), app.engine.clock, "test-sender", engine=app.engine
-    )
-    try:
-        yield MailDesk(app, port, sender, capture_smtp)
-    finally:
-        intake.stop()
-
-
-@pytest.fixture(scope="module")
-def liga(pki: TestPki) -> Issued:  # noqa: F811
-    return make_natural_person(
-        issuer=pki.qualified_ca, given_name="Līga", surname="Kalniņa", personal_code=LIGA_CODE,
-        not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=3 * 365), email=LIGA[1],
-    )
-
-
-@pytest.fixture
-def checker(trust_store: Any) -> SignatureChecker:  # noqa: F811
-    return SignatureChecker(trust_store)
-
-
-def _signed(pki: TestPki, liga: Issued, text: bytes, *, claimed: datetime, stamped: datetime) -> bytes:  # noqa: F811
+def _signed(pki: TestPki, liga: Issued, text: bytes, *, claimed: datetime, stamped: datetime) -> bytes:
     """Līga's LT-level container: SigningTime ``claimed``, time-stamp at ``stamped``, OCSP a minute later."""
     from signature.xades_sign import LocalKey, build_asice
 
@@ -126,7 +62,7 @@ def _rewrite_signature_xml(container: bytes, change: Callable[[bytes], bytes]) -
     return out.getvalue()
 
 
-def _restamped(pki: TestPki, at: datetime) -> Callable[[bytes], bytes]:  # noqa: F811
+def _restamped(pki: TestPki, at: datetime) -> Callable[[bytes], bytes]:
     """Replace the SignatureTimeStamp with a fresh token over the same SignatureValue (as
     anyone can get from a time-stamping service): the signature itself is untouched."""
 
@@ -142,10 +78,6 @@ def _restamped(pki: TestPki, at: datetime) -> Callable[[bytes], bytes]:  # noqa:
     return change
 
 
-def _mail(sender: tuple[str, str], body: str, container: bytes, **options: Any) -> bytes:
-    return customer_mail(body, sender=sender, attachments=[("pieprasijums.edoc", EDOC, container)], **options)
-
-
 def _failure(app: App, request: Any) -> str:
     (failed,) = events_of(app, request.id, "IdentityVerificationFailed")
     return str(failed.data["reason"])
@@ -155,16 +87,16 @@ def _failure(app: App, request: Any) -> str:
 
 
 def test_ilze_restamping_ligas_used_signature_does_not_make_it_a_new_one(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu izsniegt visus manus datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
-    desk.send(_mail(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
     desk.settle(checker)
     restamped = _rewrite_signature_xml(signed, _restamped(pki, now - timedelta(seconds=90)))
 
-    desk.send(_mail(ILZE, "Lūdzu izsniegt visus manus datus.", restamped), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Lūdzu izsniegt visus manus datus.", restamped), mail_from=ILZE[1])
     desk.settle(checker)
 
     first, second = desk.requests()
@@ -175,14 +107,14 @@ def test_ilze_restamping_ligas_used_signature_does_not_make_it_a_new_one(
 
 
 def test_ligas_two_month_old_signature_with_a_fresh_time_stamp_is_not_recent(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     # Līga signed (SigningTime) 60 days ago; Ilze had it time-stamped a minute ago.
     old = _signed(pki, liga, addressed("Lūdzu dzēst visus manus personas datus."),
                   claimed=now - timedelta(days=60), stamped=now - timedelta(minutes=1))
 
-    desk.send(_mail(ILZE, "Lūdzu dzēst visus manus datus.", old), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Lūdzu dzēst visus manus datus.", old), mail_from=ILZE[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -191,12 +123,12 @@ def test_ligas_two_month_old_signature_with_a_fresh_time_stamp_is_not_recent(
 
 
 def test_ligas_own_fresh_signature_with_its_time_stamp_still_verifies(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu dzēst visus manus personas datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
-    desk.send(_mail(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -207,7 +139,7 @@ def test_ligas_own_fresh_signature_with_its_time_stamp_still_verifies(
 
 
 def test_ligas_signed_text_for_her_earlier_request_does_not_verify_a_new_one_from_ilze(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     desk.send(customer_mail("Lūdzu izsniegt manus datus.", sender=LIGA), mail_from=LIGA[1])
     desk.settle(checker)
@@ -217,7 +149,7 @@ def test_ligas_signed_text_for_her_earlier_request_does_not_verify_a_new_one_fro
     signed = _signed(pki, liga, addressed("Apstiprinu pieprasījumu.", reference=earlier.reference),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(ILZE, "Lūdzu dzēst visus manus datus.", signed), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Lūdzu dzēst visus manus datus.", signed), mail_from=ILZE[1])
     desk.settle(checker)
 
     _, new = desk.requests()
@@ -229,7 +161,7 @@ def test_ligas_signed_text_for_her_earlier_request_does_not_verify_a_new_one_fro
 
 
 def test_an_smime_entity_not_naming_us_is_not_bound_by_an_unsigned_part_that_does(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.smime import multipart_signed, request_entity, wrapped_in_mixed
 
@@ -246,7 +178,7 @@ def test_an_smime_entity_not_naming_us_is_not_bound_by_an_unsigned_part_that_doe
 
 
 def test_an_smime_request_signed_for_access_stays_access_whatever_the_unsigned_body_asks(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.smime import multipart_signed, request_entity
 
@@ -269,14 +201,14 @@ def test_an_smime_request_signed_for_access_stays_access_whatever_the_unsigned_b
 
 
 def test_an_address_in_the_unsigned_body_does_not_become_the_verified_address(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu izsniegt visus manus datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
     body = f"Kopiju lūdzu sūtīt uz {ILZE[1]}."
 
-    desk.send(_mail(ILZE, body, signed, headers={"Reply-To": ILZE[1]}), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, body, signed, headers={"Reply-To": ILZE[1]}), mail_from=ILZE[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -285,13 +217,13 @@ def test_an_address_in_the_unsigned_body_does_not_become_the_verified_address(
 
 
 def test_an_address_the_signed_text_names_is_where_the_signer_wants_her_copy(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     text = addressed(f"Lūdzu izsniegt visus manus datus. Kopiju sūtiet uz {ILZE[1]}.")
     signed = _signed(pki, liga, text, claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(ILZE, "Pielikumā.", signed), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Pielikumā.", signed), mail_from=ILZE[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -369,7 +301,7 @@ def _with_extra_file(container: bytes, name: str, data: bytes) -> bytes:
 
 
 def test_an_uncovered_second_text_file_in_ligas_container_verifies_no_one(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu izsniegt manus datus."),
@@ -377,7 +309,7 @@ def test_an_uncovered_second_text_file_in_ligas_container_verifies_no_one(
     extended = _with_extra_file(signed, "papildinajums.txt",
                                 addressed(f"Lūdzu dzēst visus manus datus, kopiju uz {ILZE[1]}."))
 
-    desk.send(_mail(ILZE, "Pielikumā.", extended), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Pielikumā.", extended), mail_from=ILZE[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -386,7 +318,7 @@ def test_an_uncovered_second_text_file_in_ligas_container_verifies_no_one(
 
 
 def test_text_added_to_ligas_signed_pdf_in_a_later_revision_verifies_no_one(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.pdf import blank_pdf, incremental_content_change, sign_pdf
 
@@ -403,7 +335,7 @@ def test_text_added_to_ligas_signed_pdf_in_a_later_revision_verifies_no_one(
 
 
 def test_ligas_signed_pdf_with_a_later_archive_time_stamp_is_read_from_its_signed_revision(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.pdf import blank_pdf, sign_pdf
 
@@ -419,13 +351,13 @@ def test_ligas_signed_pdf_with_a_later_archive_time_stamp_is_read_from_its_signe
 
 
 def test_a_personal_code_in_the_unsigned_body_is_not_the_signers(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu izsniegt visus manus datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(LIGA, "Mans personas kods: 010190-12345. Lūdzu dzēst visu.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Mans personas kods: 010190-12345. Lūdzu dzēst visu.", signed), mail_from=LIGA[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -445,7 +377,7 @@ def _open_unsigned(desk: MailDesk, checker: SignatureChecker, who: tuple[str, st
 
 
 def test_ligas_signed_access_letter_does_not_verify_ilzes_unsigned_erasure_request_in_its_thread(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     erasure = _open_unsigned(desk, checker, ("Līga Kalniņa", ILZE[1]), "Lūdzu dzēst visus manus personas datus.")
     now = desk.app.engine.clock.now()
@@ -453,8 +385,10 @@ def test_ligas_signed_access_letter_does_not_verify_ilzes_unsigned_erasure_reque
     letter = _signed(pki, liga, addressed("Lūdzu izsniegt visus manus personas datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(("Līga Kalniņa", ILZE[1]), "Paraksts pielikumā.", letter, subject=f"Re: [{erasure.reference}]"),
-              mail_from=ILZE[1])
+    reply = mail_with_edoc(
+        ("Līga Kalniņa", ILZE[1]), "Paraksts pielikumā.", letter, subject=f"Re: [{erasure.reference}]"
+    )
+    desk.send(reply, mail_from=ILZE[1])
     desk.settle(checker)
 
     (row,) = desk.requests()
@@ -477,7 +411,7 @@ def _reply_text(desk: MailDesk, reference: str, subject_words: str) -> str:
 
 
 def test_ligas_signed_confirmation_naming_monaok_and_asking_the_same_right_verifies_her_thread(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     access = _open_unsigned(desk, checker, LIGA, "Lūdzu izsniegt kopiju par maniem personas datiem.")
     now = desk.app.engine.clock.now()
@@ -486,7 +420,7 @@ def test_ligas_signed_confirmation_naming_monaok_and_asking_the_same_right_verif
         claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2),
     )
 
-    desk.send(_mail(LIGA, "Apstiprinu.", confirmation, subject=f"Re: [{access.reference}]"), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Apstiprinu.", confirmation, subject=f"Re: [{access.reference}]"), mail_from=LIGA[1])
     desk.settle(checker)
 
     (row,) = desk.requests()
@@ -496,7 +430,7 @@ def test_ligas_signed_confirmation_naming_monaok_and_asking_the_same_right_verif
 
 
 def test_a_signed_text_quoting_the_reference_verifies_every_right_of_the_thread(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     both = _open_unsigned(desk, checker, LIGA, "Lūdzu izsniegt kopiju par maniem datiem un pēc tam tos dzēst.")
     assert both.rights == "access,erasure"
@@ -505,7 +439,7 @@ def test_a_signed_text_quoting_the_reference_verifies_every_right_of_the_thread(
     confirmation = _signed(pki, liga, f"{both.reference}: apstiprinu šo pieprasījumu.".encode(),
                            claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(LIGA, "Apstiprinu.", confirmation, subject=f"Re: [{both.reference}]"), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Apstiprinu.", confirmation, subject=f"Re: [{both.reference}]"), mail_from=LIGA[1])
     desk.settle(checker)
 
     (row,) = desk.requests()
@@ -515,14 +449,15 @@ def test_a_signed_text_quoting_the_reference_verifies_every_right_of_the_thread(
 
 
 def test_ligas_signed_erasure_letter_in_the_thread_of_her_erasure_request_verifies_it(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     erasure = _open_unsigned(desk, checker, LIGA, "Lūdzu dzēst visus manus personas datus.")
     now = desk.app.engine.clock.now()
     letter = _signed(pki, liga, addressed("Lūdzu dzēst visus manus personas datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
 
-    desk.send(_mail(LIGA, "Paraksts pielikumā.", letter, subject=f"Re: [{erasure.reference}]"), mail_from=LIGA[1])
+    reply = mail_with_edoc(LIGA, "Paraksts pielikumā.", letter, subject=f"Re: [{erasure.reference}]")
+    desk.send(reply, mail_from=LIGA[1])
     desk.settle(checker)
 
     (row,) = desk.requests()
@@ -530,7 +465,7 @@ def test_ligas_signed_erasure_letter_in_the_thread_of_her_erasure_request_verifi
 
 
 def test_a_time_stamp_from_a_tsa_on_no_trusted_list_proves_no_signing_time(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     import hashlib
 
@@ -554,7 +489,7 @@ def test_a_time_stamp_from_a_tsa_on_no_trusted_list_proves_no_signing_time(
         ocsp_der=[pki.ocsp_response(liga, at=now)],
     )
 
-    desk.send(_mail(ILZE, "Pielikumā.", old), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Pielikumā.", old), mail_from=ILZE[1])
     desk.settle(checker)
 
     (request,) = desk.requests()
@@ -566,12 +501,12 @@ def test_a_time_stamp_from_a_tsa_on_no_trusted_list_proves_no_signing_time(
 
 
 def test_ligas_used_signature_rezipped_under_another_name_is_still_the_same_used_signature(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     now = desk.app.engine.clock.now()
     signed = _signed(pki, liga, addressed("Lūdzu izsniegt visus manus datus."),
                      claimed=now - timedelta(minutes=3), stamped=now - timedelta(minutes=2))
-    desk.send(_mail(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Pielikumā.", signed), mail_from=LIGA[1])
     desk.settle(checker)
     source = zipfile.ZipFile(io.BytesIO(signed))
     out = io.BytesIO()

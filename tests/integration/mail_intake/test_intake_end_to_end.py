@@ -55,7 +55,7 @@ class MailDesk:
 
 
 @pytest.fixture
-def desk(app: App, trust_store: Any, capture_smtp: CaptureSmtpServer) -> Iterator[MailDesk]:  # noqa: F811
+def desk(app: App, trust_store: Any, capture_smtp: CaptureSmtpServer) -> Iterator[MailDesk]:
     intake = SmtpIntake(
         SmtpInConfig(host="127.0.0.1", port=0, recipients=(PRIVACY_ADDRESS,)),
         GroupCommitStore(app.engine),
@@ -71,7 +71,7 @@ def desk(app: App, trust_store: Any, capture_smtp: CaptureSmtpServer) -> Iterato
         intake.stop()
 
 
-def test_signed_request_becomes_verified_and_is_acknowledged(desk: MailDesk, pki: Any) -> None:  # noqa: F811
+def test_signed_request_becomes_verified_and_is_acknowledged(desk: MailDesk, pki: Any) -> None:
     text = addressed("Lūdzu dzēst visus manus datus.")
     signed = asice.edoc(pki, pki.person, {"pieprasijums.txt": text}, signed_at=desk.app.engine.clock.now())
     desk.send(

@@ -34,7 +34,7 @@ SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def janis_edoc(pki: Any) -> bytes:  # noqa: F811
+def janis_edoc(pki: Any) -> bytes:
     """The verified customer's eParaksts-signed request."""
     return asice.edoc(
         pki, pki.person, {"pieprasijums.txt": addressed("Lūdzu izsniegt visus manus datus.")}, signed_at=SIGNED_AT
@@ -42,7 +42,7 @@ def janis_edoc(pki: Any) -> bytes:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def anna_edoc(pki: Any) -> bytes:  # noqa: F811
+def anna_edoc(pki: Any) -> bytes:
     """A valid QES by Anna Kalniņa, who is not the person the request is about."""
     return asice.edoc(
         pki, pki.other_person, {"pieprasijums.txt": addressed("Lūdzu izsniegt Jāņa datus.")}, signed_at=SIGNED_AT
@@ -50,14 +50,14 @@ def anna_edoc(pki: Any) -> bytes:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def anna_edoc_naming_janis(pki: Any) -> bytes:  # noqa: F811
+def anna_edoc_naming_janis(pki: Any) -> bytes:
     """Anna's valid QES over a request that names Jānis's personal code."""
     text = addressed(f"Lūdzu izsniegt datus par personas kodu {JANIS_CODE}.")
     return asice.edoc(pki, pki.other_person, {"pieprasijums.txt": text}, signed_at=SIGNED_AT)
 
 
 @pytest.fixture
-def checker(trust_store: Any) -> SignatureChecker:  # noqa: F811
+def checker(trust_store: Any) -> SignatureChecker:
     return SignatureChecker(trust_store)
 
 
@@ -135,7 +135,7 @@ def test_tampered_edoc_registers_the_request_and_says_why_it_failed(
 def test_smime_signer_is_taken_from_the_certificate_not_the_from_header(
     app: Any,
     checker: SignatureChecker,
-    pki: Any,  # noqa: F811
+    pki: Any,
 ) -> None:
     entity = smime.request_entity("SIA MonaOK: lūdzu izsniegt visus manus personas datus (VDAR 15. pants).")
     raw = smime.multipart_signed(pki, pki.person, entity=entity, from_addr="someone.else@example.com", at=SIGNED_AT)

@@ -18,14 +18,14 @@ SIGNED_AT = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def checker(trust_store: Any) -> SignatureChecker:  # noqa: F811
+def checker(trust_store: Any) -> SignatureChecker:
     return SignatureChecker(trust_store)
 
 
 def test_detached_p7s_over_an_attached_request_verifies_the_signer(
     app: Any,
     checker: SignatureChecker,
-    pki: Any,  # noqa: F811
+    pki: Any,
 ) -> None:
     document = "SIA MonaOK\n\nLūdzu dzēst visus manus personas datus.".encode()
     p7s = smime.sign_cms(pki, pki.person, document, at=SIGNED_AT).dump()
@@ -59,7 +59,7 @@ def test_an_unreadable_container_is_a_failed_signature_not_a_crash(app: Any, che
 def test_unsigned_text_wrapped_around_a_signed_smime_part_does_not_count(
     app: Any,
     checker: SignatureChecker,
-    pki: Any,  # noqa: F811
+    pki: Any,
 ) -> None:
     entity = smime.request_entity("SIA MonaOK: lūdzu izsniegt visus manus personas datus (VDAR 15. pants).")
     signed = smime.multipart_signed(pki, pki.person, entity=entity, at=SIGNED_AT)

@@ -11,106 +11,30 @@ Līga's own signed request from earlier) and attaches them to an unsigned erasur
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import smtplib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mail_intake.config import SmtpInConfig
 from mail_intake.evidence import SignatureChecker
-from mail_intake.sender import EmailSender
-from mail_intake.server import SmtpIntake
-from mail_intake.smtp_store import GroupCommitStore
 from rightsdesk.bootstrap import App
 from rightsdesk.demo_kit.asice import addressed, edoc
 from tests.support.mail.capture import CaptureSmtpServer, capture_smtp  # noqa: F401
-from tests.support.mail.processing import PRIVACY_ADDRESS, all_requests, customer_mail, events_of, process_all
+from tests.support.mail.processing import all_requests, customer_mail, events_of
 from tests.support.pki.authority import TestPki
-from tests.support.pki.certs import Issued, make_natural_person
+from tests.support.pki.certs import Issued
 from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
+from tests.support.signed_requests import EDOC, ILZE, LIGA, LIGA_CODE, MailDesk, checker, desk, liga, mail_with_edoc  # noqa: F401
 
 VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "testvectors"
-EDOC = "application/vnd.etsi.asic-e+zip"
-LIGA = ("Līga Kalniņa", "liga.kalnina@example.lv")
-ILZE = ("Ilze", "ilze.impostor@example.com")
-LIGA_CODE = "150390-10008"
-
-
 @functools.lru_cache(maxsize=1)
 def _trust_snapshot_2023() -> Any:
     """The EU and Latvian trusted lists of 2023 that the real 2021 signature chains to."""
     from signature.trust import TrustStore
 
     return TrustStore.from_directory(VECTORS / "trust")
-
-
-@dataclass
-class MailDesk:
-    app: App
-    port: int
-    sender: EmailSender
-    relay: CaptureSmtpServer
-
-    def send(self, raw: bytes, *, mail_from: str) -> None:
-        wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as client:
-            client.sendmail(mail_from, [PRIVACY_ADDRESS], wire)
-
-    def settle(self, checker: SignatureChecker) -> None:
-        process_all(self.app, checker)
-        asyncio.run(self.sender.send_batch())
-
-    def request(self, reference: str) -> Any:
-        (row,) = [r for r in all_requests(self.app) if r.reference == reference]
-        return row
-
-    def reply_text(self, reference: str, kind_subject: str) -> str:
-        for message in self.relay.messages:
-            if reference in message.message["Subject"] and kind_subject in message.message["Subject"]:
-                return str(message.message.get_body(("plain",)).get_content())
-        subjects = [m.message["Subject"] for m in self.relay.messages]
-        raise AssertionError(f"no reply {kind_subject!r} for {reference}: {subjects}")
-
-
-@pytest.fixture
-def desk(app: App, capture_smtp: CaptureSmtpServer) -> Iterator[MailDesk]:  # noqa: F811
-    intake = SmtpIntake(
-        SmtpInConfig(host="127.0.0.1", port=0, recipients=(PRIVACY_ADDRESS,)),
-        GroupCommitStore(app.engine),
-        clock=app.engine.clock,
-    )
-    port = intake.start()
-    sender = EmailSender(
-        app.database, capture_smtp.smtp_out_config(), app.engine.clock, "test-sender", engine=app.engine
-    )
-    try:
-        yield MailDesk(app, port, sender, capture_smtp)
-    finally:
-        intake.stop()
-
-
-@pytest.fixture(scope="module")
-def liga(pki: TestPki) -> Issued:  # noqa: F811
-    """Līga's qualified certificate (eParaksts of the test PKI)."""
-    return make_natural_person(
-        issuer=pki.qualified_ca, given_name="Līga", surname="Kalniņa", personal_code=LIGA_CODE,
-        not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=3 * 365), email=LIGA[1],
-    )
-
-
-@pytest.fixture
-def checker(trust_store: Any) -> SignatureChecker:  # noqa: F811
-    return SignatureChecker(trust_store)
-
-
-def _mail(sender: tuple[str, str], body: str, container: bytes, **options: Any) -> bytes:
-    return customer_mail(body, sender=sender, attachments=[("pieprasijums.edoc", EDOC, container)], **options)
 
 
 def _failure_reason(app: App, request: Any) -> str:
@@ -123,7 +47,7 @@ def test_ilze_attaching_a_strangers_2021_eparaksts_edoc_to_an_unsigned_erasure_i
     desk: MailDesk,
 ) -> None:
     stranger_edoc = (VECTORS / "signed" / "lv-qes-2021.edoc").read_bytes()
-    desk.send(_mail(ILZE, "Lūdzu dzēst visus manus personas datus. Paraksts pielikumā.", stranger_edoc),
+    desk.send(mail_with_edoc(ILZE, "Lūdzu dzēst visus manus personas datus. Paraksts pielikumā.", stranger_edoc),
               mail_from=ILZE[1])
 
     desk.settle(SignatureChecker(_trust_snapshot_2023()))
@@ -139,11 +63,11 @@ def test_ilze_attaching_a_strangers_2021_eparaksts_edoc_to_an_unsigned_erasure_i
 
 
 def test_a_fresh_signature_over_a_request_to_another_shop_goes_to_staff_as_not_addressed_to_us(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     for_another_shop = addressed("Lūdzu dzēst visus manus personas datus.", to="SIA Citsveikals")
     container = edoc(pki, liga, {"pieprasijums.txt": for_another_shop}, signed_at=desk.app.engine.clock.now())
-    desk.send(_mail(ILZE, "Lūdzu dzēst manus datus.", container), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Lūdzu dzēst manus datus.", container), mail_from=ILZE[1])
 
     desk.settle(checker)
 
@@ -156,15 +80,15 @@ def test_a_fresh_signature_over_a_request_to_another_shop_goes_to_staff_as_not_a
 
 
 def test_liga_signed_request_replayed_by_ilze_for_a_second_request_is_refused_and_flagged(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     signed = edoc(
         pki, liga, {"pieprasijums.txt": addressed("Lūdzu izsniegt visus manus datus.")},
         signed_at=desk.app.engine.clock.now(),
     )
-    desk.send(_mail(LIGA, "Pielikumā parakstīts pieprasījums.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Pielikumā parakstīts pieprasījums.", signed), mail_from=LIGA[1])
     desk.settle(checker)
-    desk.send(_mail(ILZE, "Lūdzu izsniegt visus manus datus.", signed), mail_from=ILZE[1])
+    desk.send(mail_with_edoc(ILZE, "Lūdzu izsniegt visus manus datus.", signed), mail_from=ILZE[1])
 
     desk.settle(checker)
 
@@ -177,12 +101,12 @@ def test_liga_signed_request_replayed_by_ilze_for_a_second_request_is_refused_an
 
 
 def test_liga_fresh_signed_request_naming_the_controller_verifies_and_its_text_decides_the_rights(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     text = addressed(f"Lūdzu dzēst visus manus personas datus. Atbildi sūtiet uz {LIGA[1]}.")
     signed = edoc(pki, liga, {"pieprasijums.txt": text}, signed_at=desk.app.engine.clock.now() - timedelta(days=3))
     # The unsigned body asks for something else: only the signed text is the request.
-    desk.send(_mail(LIGA, "Lūdzu izsniegt kopiju par maniem datiem.", signed), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Lūdzu izsniegt kopiju par maniem datiem.", signed), mail_from=LIGA[1])
 
     desk.settle(checker)
 
@@ -199,7 +123,7 @@ def test_liga_fresh_signed_request_naming_the_controller_verifies_and_its_text_d
 
 
 def test_liga_signed_reply_quoting_her_reference_verifies_the_request_in_the_thread(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     desk.send(customer_mail("Lūdzu izsniegt manus datus.", sender=LIGA), mail_from=LIGA[1])
     desk.settle(checker)
@@ -207,7 +131,7 @@ def test_liga_signed_reply_quoting_her_reference_verifies_the_request_in_the_thr
     # No controller name, only the reference the identity letter gave her.
     text = f"{request.reference}: apstiprinu savu pieprasījumu izsniegt manus datus.".encode()
     signed = edoc(pki, liga, {"apstiprinajums.txt": text}, signed_at=desk.app.engine.clock.now())
-    desk.send(_mail(LIGA, "Parakstīts apstiprinājums.", signed, subject=f"Re: [{request.reference}]"),
+    desk.send(mail_with_edoc(LIGA, "Parakstīts apstiprinājums.", signed, subject=f"Re: [{request.reference}]"),
               mail_from=LIGA[1])
 
     desk.settle(checker)
@@ -219,7 +143,7 @@ def test_liga_signed_reply_quoting_her_reference_verifies_the_request_in_the_thr
 
 
 def test_liga_signed_pdf_request_is_read_from_the_pdf_itself_and_verifies(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.pdf import blank_pdf, sign_pdf
 
@@ -237,7 +161,7 @@ def test_liga_signed_pdf_request_is_read_from_the_pdf_itself_and_verifies(
 
 
 def test_a_signed_pdf_to_another_shop_does_not_verify(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     from tests.support.samples.pdf import blank_pdf, sign_pdf
 
@@ -256,11 +180,11 @@ def test_a_signed_pdf_to_another_shop_does_not_verify(
 
 
 def test_a_signed_scan_without_text_goes_to_staff_and_verifies_no_one(
-    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued  # noqa: F811
+    desk: MailDesk, checker: SignatureChecker, pki: TestPki, liga: Issued
 ) -> None:
     photo = {"skenets.jpg": b"\xff\xd8\xff\xe0 a photo of a letter"}
     scan = edoc(pki, liga, photo, signed_at=desk.app.engine.clock.now())
-    desk.send(_mail(LIGA, "Lūdzu dzēst manus datus, pieprasījums pielikumā.", scan), mail_from=LIGA[1])
+    desk.send(mail_with_edoc(LIGA, "Lūdzu dzēst manus datus, pieprasījums pielikumā.", scan), mail_from=LIGA[1])
 
     desk.settle(checker)
 

@@ -20,7 +20,7 @@ from tests.support.pki.fixtures import pki, trust_dir, trust_store  # noqa: F401
 IMPOSTOR_REQUEST = f"Esmu Līga Bērziņa, personas kods {LIGA.personal_code}. {ACCESS_REQUEST}"
 
 
-def _links_to_ilze(desk: Desk) -> list[str]:  # noqa: F811
+def _links_to_ilze(desk: Desk) -> list[str]:
     links = []
     for letter in desk.mail_to(ILZE_SENDER[1]):
         text = letter.message.get_body(("plain",)).get_content()
@@ -30,11 +30,11 @@ def _links_to_ilze(desk: Desk) -> list[str]:  # noqa: F811
     return links
 
 
-def _codes_to_liga(desk: Desk) -> list[str]:  # noqa: F811
+def _codes_to_liga(desk: Desk) -> list[str]:
     return [_code_in(m) for m in desk.mail_to(LIGA.email) if "kods" in str(m.message["Subject"]).lower()]
 
 
-def test_a_second_emailed_request_does_not_lift_the_pause_on_the_same_contact(desk: Desk) -> None:  # noqa: F811
+def test_a_second_emailed_request_does_not_lift_the_pause_on_the_same_contact(desk: Desk) -> None:
     desk.email(IMPOSTOR_REQUEST, ILZE_SENDER)
     desk.settle()
     (first,) = _links_to_ilze(desk)
@@ -66,7 +66,7 @@ def test_a_second_emailed_request_does_not_lift_the_pause_on_the_same_contact(de
     assert "Too many wrong codes" in guessed.text
 
 
-def test_one_stranger_cannot_use_up_the_real_customers_daily_code_cap(desk: Desk) -> None:  # noqa: F811
+def test_one_stranger_cannot_use_up_the_real_customers_daily_code_cap(desk: Desk) -> None:
     for _ in range(4):
         desk.email(IMPOSTOR_REQUEST, ILZE_SENDER)
     desk.settle()

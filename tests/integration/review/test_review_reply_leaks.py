@@ -16,7 +16,7 @@ from workflows.service_layer import commands as c
 ILZE = ("Ilze Liepa", "ilze.liepa@example.lv")
 
 
-def test_rectification_reply_with_the_old_values_is_not_mailed_to_an_unbound_sender(desk: Desk) -> None:  # noqa: F811
+def test_rectification_reply_with_the_old_values_is_not_mailed_to_an_unbound_sender(desk: Desk) -> None:
     reference: str = desk.app.engine.handle(
         c.OpenRequest(
             channel=Channel.EMAIL,

@@ -70,7 +70,7 @@ def demo_sealer(demo_token: DemoToken) -> Iterator[Sealer]:
 
 
 @pytest.fixture
-def qualified_eseal_label(demo_token: DemoToken, demo_pin: str, pki: TestPki) -> str:  # noqa: F811
+def qualified_eseal_label(demo_token: DemoToken, demo_pin: str, pki: TestPki) -> str:
     """The test PKI's qualified e-seal key and chain imported onto the demo token; returns its label."""
     label = "qualified-seal"
     import_issued_key(demo_token, demo_pin, pki.eseal, pki.chain_of(pki.eseal), label)
@@ -126,7 +126,7 @@ def _serve(answer: Callable[[bytes], tuple[bytes, str]]) -> Iterator[str]:
 
 
 @pytest.fixture
-def tsa_url(pki: TestPki) -> Iterator[str]:  # noqa: F811
+def tsa_url(pki: TestPki) -> Iterator[str]:
     """An RFC 3161 TSA (the test PKI's qualified TSA) on an ephemeral loopback port."""
     from asn1crypto import tsp
 
@@ -140,7 +140,7 @@ def tsa_url(pki: TestPki) -> Iterator[str]:  # noqa: F811
 
 
 @pytest.fixture
-def ocsp_url(pki: TestPki) -> Iterator[str]:  # noqa: F811
+def ocsp_url(pki: TestPki) -> Iterator[str]:
     """The test PKI's delegated OCSP responder for the e-seal, answering 'good' after the time-stamp."""
 
     def answer(_body: bytes) -> tuple[bytes, str]:

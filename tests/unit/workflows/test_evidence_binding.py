@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from signature.signed_text import container_text, document_text, pdf_text
 from workflows.adapters.profile_loader import load_profile
-from workflows.adapters.signed_evidence import container_text, document_text, pdf_text
 from workflows.domain.evidence_binding import (
     BindingPolicy,
     BindingProblem,

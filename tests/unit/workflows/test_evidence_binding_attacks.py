@@ -28,8 +28,9 @@ from signature.report import (
     Signer,
     ValidationReport,
 )
+from signature.signed_text import document_text, pdf_text
 from workflows.adapters.profile_loader import load_profile
-from workflows.adapters.signed_evidence import document_text, pdf_text, signature_digest
+from workflows.adapters.signed_evidence import signature_digest
 from workflows.domain.evidence_binding import (
     BindingPolicy,
     BindingProblem,

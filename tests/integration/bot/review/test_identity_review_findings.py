@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from the web page tests and used as parameters)
+
 """Security review findings on the identity page and the eID login (xfail until fixed).
 
 Each test drives the served app over real HTTP, with the fixtures of
