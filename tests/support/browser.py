@@ -29,9 +29,11 @@ def skip_without_chromium() -> None:
 
 @contextlib.contextmanager
 def served(asgi: Any, *, port: int = 0, lifespan: str = "off") -> Iterator[str]:
-    """``asgi`` on 127.0.0.1 (a free port unless given); yields its base URL."""
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
+    """``asgi`` on 127.0.0.1 (a free port unless given), configured as ``rightsdesk serve``
+    configures uvicorn; yields its base URL."""
+    from rightsdesk.serve import http_server_config
+
+    server = uvicorn.Server(http_server_config(asgi, host="127.0.0.1", port=port, lifespan=lifespan))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -8,28 +8,25 @@ guesses his password, a reverse proxy, and a guessing network of many addresses.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from rightsdesk.bootstrap import App, build_app
-from rightsdesk.serve import build_http_app, http_server_config
+from rightsdesk.serve import build_http_app
 from rightsdesk.settings import load_settings
 from staff.accounts import StaffAccounts
 from staff.roles import Role
 from staff.web.app import ConsoleConfig, build_console
 from tests.conftest import FixedClock, make_settings
 from tests.integration.staff.conftest import PASSWORD, csrf_from, fast_passwords
+from tests.support.browser import served
 from workflows.adapters.staff_tables import staff_audit
 from workflows.domain.errors import ConfigurationError
 
@@ -52,25 +49,6 @@ def served_console(app: App, *, trusted_proxies: tuple[str, ...] = ()) -> Iterat
     asgi.state.console.accounts.add("andris", Role.APPROVER, PASSWORD, display_name="Andris Bērziņš", by="test")
     with served(asgi) as base:
         yield base
-
-
-@contextmanager
-def served(asgi: Any) -> Iterator[str]:
-    """``asgi`` on uvicorn configured as ``rightsdesk serve`` configures it, on a free port."""
-    server = uvicorn.Server(http_server_config(asgi, host="127.0.0.1", port=0, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Browser:
